@@ -1,0 +1,3 @@
+"""Turn PyTorch quantization backend config specs (TOML) into plain, reviewable Python."""
+
+__version__ = "0.1.0"
