@@ -116,7 +116,8 @@ def _comment_text(text: str) -> str:
     return text if text.isprintable() else repr(text)
 
 
-def _symbols(config: PatternConfig) -> list[Symbol]:
+def symbols_of(config: PatternConfig) -> list[Symbol]:
+    """Every symbol a pattern config refers to, in field order."""
     found: list[Symbol] = []
 
     def visit(value: object) -> None:
@@ -145,7 +146,7 @@ def _symbols(config: PatternConfig) -> list[Symbol]:
 
 def _imports(backend: Backend) -> list[list[str]]:
     """``import`` lines in two groups, stdlib then the rest, each sorted."""
-    modules = {"torch"} | {symbol.module for config in backend.pattern_configs for symbol in _symbols(config)}
+    modules = {"torch"} | {symbol.module for config in backend.pattern_configs for symbol in symbols_of(config)}
     modules.discard(BACKEND_CONFIG_MODULE)
     stdlib = sorted(module for module in modules if module.split(".")[0] in sys.stdlib_module_names)
     other = sorted(modules.difference(stdlib))
