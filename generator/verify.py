@@ -116,7 +116,7 @@ def compare_pattern_configs(ours: Any, theirs: Any) -> list[tuple[str, str]]:
         old, new = theirs_fields[field], ours_fields[field]
         if field == "dtype_configs":
             message = _compare_dtype_configs(new, old)
-        elif field == "fuser_method" and old is not new and old is not None and new is not None:
+        elif field == "fuser_method" and callable(old) and callable(new) and old is not new:
             message = compare_fuser_methods(new, old, ours.pattern or ours._pattern_complex_format)
         else:
             message = None if _same(old, new) else f"{describe(old)} -> {describe(new)}"
@@ -137,6 +137,8 @@ def _same(old: Any, new: Any) -> bool:
 
 
 def _compare_dtype_configs(ours: list[DTypeConfig], theirs: list[DTypeConfig]) -> str | None:
+    if not isinstance(ours, list) or not isinstance(theirs, list):
+        return None if _same(theirs, ours) else f"{describe(theirs)} -> {describe(ours)}"
     if len(ours) != len(theirs):
         return f"{len(theirs)} dtype configs -> {len(ours)}"
     for index, (new, old) in enumerate(zip(ours, theirs)):

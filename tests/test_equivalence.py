@@ -1,0 +1,152 @@
+"""The generated FBGEMM config is torch's runtime config, field by field.
+
+The comparator these tests rely on is itself tested below: each kind of
+difference it must catch is planted in a copy of torch's config.
+"""
+
+from __future__ import annotations
+
+import copy
+import enum
+import operator
+
+import pytest
+import torch
+from torch.ao.quantization.backend_config import (
+    BackendConfig,
+    BackendPatternConfig,
+    DTypeConfig,
+    DTypeWithConstraints,
+    ObservationType,
+)
+from torch.ao.quantization.fuser_method_mappings import _sequential_wrapper2
+
+from generator.model import DTYPE_NAMES, OBSERVATION_TYPES
+from generator.verify import compare_backend_configs, compare_fuser_methods, compare_pattern_configs
+
+
+def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_config):
+    ours = generated_module.get_fbgemm_backend_config()
+    theirs = torch_fbgemm_config
+    assert ours.name == theirs.name == "fbgemm"
+    our_keys = list(ours._pattern_complex_format_to_config)
+    their_keys = list(theirs._pattern_complex_format_to_config)
+    assert len(our_keys) == len(their_keys) == len(theirs.configs)
+    # Same objects, in the same order: identity, not a look-alike with the same repr.
+    assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys))
+    assert compare_backend_configs(ours, theirs) == []
+    print(f"compared {len(our_keys)} pattern configs field by field")
+
+
+def _same_pattern(a, b) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same_pattern(x, y) for x, y in zip(a, b))
+    return a is b if not isinstance(a, str) else a == b
+
+
+def test_every_pattern_config_attribute_is_compared(generated_module, torch_fbgemm_config):
+    """The attributes compared are the objects' own: a new torch field is not missed."""
+    theirs = torch_fbgemm_config.configs[0]
+    fields = set(vars(theirs))
+    assert {"pattern", "dtype_configs", "fuser_method", "_input_type_to_index",
+            "_num_tensor_args_to_observation_type", "_pattern_complex_format",
+            "_root_node_getter", "_extra_inputs_getter"} <= fields
+    for field in fields:
+        changed = copy.copy(theirs)
+        setattr(changed, field, _Sentinel())
+        assert [name for name, _ in compare_pattern_configs(changed, theirs)] == [field]
+
+
+class _Sentinel:
+    def __eq__(self, other):
+        return isinstance(other, _Sentinel)
+
+    __hash__ = object.__hash__
+
+
+def test_dtype_configs_are_compared_with_every_constraint_field(torch_fbgemm_config):
+    config = next(c for c in torch_fbgemm_config.configs if c.pattern is torch.sigmoid)
+    constraint = config.dtype_configs[0].input_dtype_with_constraints
+    assert constraint.scale_exact_match == 1.0 / 256.0
+    import dataclasses
+
+    for field in dataclasses.fields(DTypeWithConstraints):
+        changed = copy.deepcopy(config)
+        value = getattr(changed.dtype_configs[0].input_dtype_with_constraints, field.name)
+        new = torch.qint8 if field.name == "dtype" else (7 if value is None else value + 1)
+        setattr(changed.dtype_configs[0].input_dtype_with_constraints, field.name, new)
+        differences = compare_pattern_configs(changed, config)
+        assert differences and field.name in differences[0][1], field.name
+    for field in ("bias_dtype", "is_dynamic"):
+        changed = copy.deepcopy(config)
+        setattr(changed.dtype_configs[0], field, True if field == "is_dynamic" else torch.float)
+        assert compare_pattern_configs(changed, config), field
+
+
+def test_comparator_reports_added_removed_reordered_and_renamed(torch_fbgemm_config):
+    configs = torch_fbgemm_config.configs
+    reference = BackendConfig("fbgemm").set_backend_pattern_configs(configs)
+    assert compare_backend_configs(reference, torch_fbgemm_config) == []
+
+    fewer = BackendConfig("fbgemm").set_backend_pattern_configs(configs[1:])
+    assert [d.message.split(" ")[0] for d in compare_backend_configs(fewer, torch_fbgemm_config)] == ["removed"]
+
+    extra = BackendConfig("fbgemm").set_backend_pattern_configs(
+        [*configs, BackendPatternConfig(torch.nn.Softplus)]
+    )
+    assert [d.message.split(" ")[0] for d in compare_backend_configs(extra, torch_fbgemm_config)] == ["added"]
+
+    swapped = BackendConfig("fbgemm").set_backend_pattern_configs([configs[1], configs[0], *configs[2:]])
+    assert "order" in str(compare_backend_configs(swapped, torch_fbgemm_config))
+
+    renamed = BackendConfig("x86").set_backend_pattern_configs(configs)
+    assert "backend name" in str(compare_backend_configs(renamed, torch_fbgemm_config))
+
+
+def test_comparator_catches_a_type_change_equality_would_hide():
+    a = BackendPatternConfig(torch.add)._set_input_type_to_index({"weight": 1})
+    b = BackendPatternConfig(torch.add)._set_input_type_to_index({"weight": True})
+    assert compare_pattern_configs(a, b)
+
+
+def test_fuser_methods_are_compared_by_behaviour():
+    pattern = (torch.nn.Conv2d, torch.nn.ReLU)
+    ours = _sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)
+    theirs = _sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)
+    assert ours is not theirs
+    assert compare_fuser_methods(ours, theirs, pattern) is None
+    wrong = _sequential_wrapper2(torch.ao.nn.intrinsic.LinearReLU)
+    assert compare_fuser_methods(wrong, theirs, pattern) is not None
+    # A fuser that only differs when is_qat is True is caught too.
+    def qat_differs(is_qat, conv, relu):
+        return theirs(is_qat, conv, relu) if not is_qat else torch.nn.Sequential(conv, relu)
+
+    assert "is_qat=True" in compare_fuser_methods(qat_differs, theirs, pattern)
+
+
+def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_fbgemm_config):
+    """Every fused pattern's fuser method, ours vs torch's, on real modules."""
+    ours = generated_module.get_fbgemm_backend_config()._pattern_complex_format_to_config
+    theirs = torch_fbgemm_config._pattern_complex_format_to_config
+    compared = 0
+    for key, config in theirs.items():
+        if config.fuser_method is None:
+            continue
+        assert ours[key].fuser_method is not None
+        assert compare_fuser_methods(ours[key].fuser_method, config.fuser_method, config.pattern) is None
+        compared += 1
+    sequential = [c for c in ours.values() if getattr(c.fuser_method, "__qualname__", "").startswith("_sequential_fuser")]
+    assert len(sequential) >= 8 and compared >= len(sequential)
+
+
+def test_named_paths_are_the_objects_torch_uses():
+    """Patterns are named by public paths; these are the same objects torch registers."""
+    assert torch.nn.functional.avg_pool2d is torch._C._nn.avg_pool2d
+    assert torch.nn.functional.avg_pool3d is torch._C._nn.avg_pool3d
+    assert torch.nn.functional.max_pool2d.__qualname__ != "max_pool2d"  # boolean_dispatch
+
+
+def test_model_vocabulary_matches_torch():
+    for name in DTYPE_NAMES:
+        assert isinstance(getattr(torch, name), torch.dtype), name
+    assert set(OBSERVATION_TYPES) == {member.name for member in ObservationType}
