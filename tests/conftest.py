@@ -56,3 +56,21 @@ def fbgemm_backend():
     from generator.loader import load_backend
 
     return load_backend(SPEC)
+
+
+_MEASUREMENTS = pytest.StashKey[dict]()
+
+
+@pytest.fixture(scope="session")
+def measurements(request):
+    """Counts tests record for the run's summary (models compared, ops found, ...)."""
+    return request.config.stash.setdefault(_MEASUREMENTS, {})
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus, config):
+    found = config.stash.get(_MEASUREMENTS, None)
+    if found:
+        terminalreporter.section("measured")
+        for name, value in found.items():
+            shown = ", ".join(sorted(value)) if isinstance(value, set) else value
+            terminalreporter.write_line(f"{name}: {shown}")

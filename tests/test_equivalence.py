@@ -25,7 +25,7 @@ from generator.model import DTYPE_NAMES, OBSERVATION_TYPES
 from generator.verify import compare_backend_configs, compare_fuser_methods, compare_pattern_configs
 
 
-def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_config):
+def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_config, measurements):
     ours = generated_module.get_fbgemm_backend_config()
     theirs = torch_fbgemm_config
     assert ours.name == theirs.name == "fbgemm"
@@ -35,7 +35,7 @@ def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_con
     # Same objects, in the same order: identity, not a look-alike with the same repr.
     assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys))
     assert compare_backend_configs(ours, theirs) == []
-    print(f"compared {len(our_keys)} pattern configs field by field")
+    measurements["pattern configs compared field by field"] = len(our_keys)
 
 
 def _same_pattern(a, b) -> bool:
@@ -124,7 +124,7 @@ def test_fuser_methods_are_compared_by_behaviour():
     assert "is_qat=True" in compare_fuser_methods(qat_differs, theirs, pattern)
 
 
-def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_fbgemm_config):
+def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_fbgemm_config, measurements):
     """Every fused pattern's fuser method, ours vs torch's, on real modules."""
     ours = generated_module.get_fbgemm_backend_config()._pattern_complex_format_to_config
     theirs = torch_fbgemm_config._pattern_complex_format_to_config
@@ -137,6 +137,7 @@ def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_
         compared += 1
     sequential = [c for c in ours.values() if getattr(c.fuser_method, "__qualname__", "").startswith("_sequential_fuser")]
     assert len(sequential) >= 8 and compared >= len(sequential)
+    measurements["fuser methods compared by behaviour"] = compared
 
 
 def test_named_paths_are_the_objects_torch_uses():

@@ -1,0 +1,396 @@
+"""Small float models covering every op group of the FBGEMM config, with the qconfig
+mapping each is quantized with. Shared by the quantized-output tests."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.ao.quantization import (
+    QConfigMapping,
+    default_dynamic_qconfig,
+    float16_dynamic_qconfig,
+    float_qparams_weight_only_qconfig,
+    float_qparams_weight_only_qconfig_4bit,
+    get_default_qat_qconfig_mapping,
+    get_default_qconfig_mapping,
+)
+
+
+@dataclass(frozen=True)
+class Case:
+    name: str
+    op_groups: tuple[str, ...]  # the op groups of the spec this model exercises
+    model: Callable[[], nn.Module]
+    inputs: Callable[[], tuple]
+    qconfig_mapping: Callable[[], QConfigMapping]
+    # Each must name (a part of) a quantized module type or quantized op in the converted graph.
+    expected_quantized: tuple[str, ...]
+    qat: bool = False
+
+
+def static() -> QConfigMapping:
+    return get_default_qconfig_mapping("fbgemm")
+
+
+class ConvBnRelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv1d = nn.Conv1d(3, 4, 3)
+        self.bn1d = nn.BatchNorm1d(4)
+        self.relu1d = nn.ReLU()
+        self.conv2d = nn.Conv2d(3, 4, 3)
+        self.bn2d = nn.BatchNorm2d(4)
+        self.conv2d_relu = nn.Conv2d(4, 4, 1)
+        self.conv3d = nn.Conv3d(3, 4, 3)
+        self.bn3d = nn.BatchNorm3d(4)
+        self.relu3d = nn.ReLU()
+        self.conv3d_alone = nn.Conv3d(4, 4, 1)
+
+    def forward(self, x1, x2, x3):
+        a = self.relu1d(self.bn1d(self.conv1d(x1)))
+        b = F.relu(self.bn2d(self.conv2d(x2)))
+        b = F.relu(self.conv2d_relu(b))
+        c = self.conv3d_alone(self.relu3d(self.bn3d(self.conv3d(x3))))
+        return a, b, c
+
+
+class ConvTranspose(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.t1 = nn.ConvTranspose1d(3, 4, 2)
+        self.t2 = nn.ConvTranspose2d(3, 4, 2)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.t3 = nn.ConvTranspose3d(3, 4, 2)
+
+    def forward(self, x1, x2, x3):
+        return self.t1(x1), self.bn2(self.t2(x2)), self.t3(x3)
+
+
+class LinearReluBn(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc1 = nn.Linear(8, 16)
+        self.relu = nn.ReLU()
+        self.fc2 = nn.Linear(16, 16)
+        self.bn = nn.BatchNorm1d(16)
+        self.fc3 = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = self.relu(self.fc1(x))
+        x = self.bn(self.fc2(x))
+        return F.relu(self.fc3(x))
+
+
+class FunctionalConvLinear(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv_weight = nn.Parameter(torch.randn(4, 3, 3, 3))
+        self.conv_bias = nn.Parameter(torch.randn(4))
+        self.conv1d_weight = nn.Parameter(torch.randn(4, 3, 3))
+        self.linear_weight = nn.Parameter(torch.randn(5, 4 * 6 * 6))
+        self.linear_bias = nn.Parameter(torch.randn(5))
+
+    def forward(self, x, y):
+        # quantized conv prepacking needs stride, padding, dilation and groups spelled out
+        x = F.relu(F.conv2d(x, self.conv_weight, self.conv_bias, [1, 1], [0, 0], [1, 1], 1))
+        x = torch.flatten(x, 1)
+        x = F.linear(x, self.linear_weight, self.linear_bias)
+        y = F.conv1d(y, self.conv1d_weight, None, [1], [0], [1], 1)
+        return F.relu(x), y
+
+
+class AddMulRelu(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv_a = nn.Conv2d(3, 3, 1)
+        self.conv_b = nn.Conv2d(3, 3, 1)
+        self.relu = nn.ReLU()
+
+    def forward(self, x):
+        a, b = self.conv_a(x), self.conv_b(x)
+        s = self.relu(a + b)
+        t = F.relu(torch.add(a, b))
+        u = torch.relu(a * b)
+        v = torch.mul(s, t)
+        w = u + 1.0
+        return s, t, u, v, w
+
+
+class CatMatmul(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.fc_a = nn.Linear(4, 4)
+        self.fc_b = nn.Linear(4, 4)
+
+    def forward(self, x):
+        a, b = self.fc_a(x), self.fc_b(x)
+        return torch.cat([a, b], dim=1), torch.matmul(a, b.transpose(0, 1))
+
+
+class FixedQParams(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.sigmoid = nn.Sigmoid()
+        self.tanh = nn.Tanh()
+        self.hardsigmoid = nn.Hardsigmoid()
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        return (
+            self.sigmoid(x),
+            self.tanh(x),
+            self.hardsigmoid(x),
+            self.softmax(x),
+            torch.sigmoid(x),
+            torch.tanh(x),
+            F.hardsigmoid(x),
+            x.sigmoid(),
+        )
+
+
+class PoolingReshaping(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3, padding=1)
+        self.max_pool = nn.MaxPool2d(2)
+        self.avg_pool = nn.AdaptiveAvgPool2d((2, 2))
+        self.hardtanh = nn.Hardtanh()
+        self.relu6 = nn.ReLU6()
+        self.linear = nn.Linear(16, 4)
+
+    def forward(self, x):
+        x = self.conv(x)
+        a = self.avg_pool(self.max_pool(x))
+        b = F.avg_pool2d(x, 2)
+        b = F.max_pool2d(b, 2)
+        c = self.relu6(self.hardtanh(b))
+        d = torch.flatten(a, 1)
+        e = c.reshape(c.shape[0], -1).view(c.shape[0], 16)
+        f = torch.transpose(a, 2, 3).contiguous()
+        g = torch.mean(f, dim=1)
+        h = F.interpolate(x, scale_factor=2.0, mode="nearest")
+        return self.linear(d), e, g, h, torch.clamp(x, -1.0, 1.0), x.size(0)
+
+
+class Norms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        self.bn_relu_input = nn.BatchNorm2d(4)
+        self.instance_norm = nn.InstanceNorm2d(4, affine=True)
+        self.group_norm_weight = nn.Parameter(torch.rand(4) + 0.5)
+        self.group_norm_bias = nn.Parameter(torch.rand(4))
+        self.elu = nn.ELU()
+        self.leaky = nn.LeakyReLU()
+        self.hardswish = nn.Hardswish()
+        self.dropout = nn.Dropout()
+
+    def forward(self, x):
+        x = self.conv(x)
+        a = self.bn(torch.flatten(x, 2).view(x.shape))  # bn not directly after conv: not fused
+        b = F.relu(self.bn_relu_input(a))
+        c = self.instance_norm(x)
+        d = F.group_norm(x, 2, self.group_norm_weight, self.group_norm_bias)
+        e = self.hardswish(self.leaky(self.elu(x)))
+        return b, c, d, self.dropout(e)
+
+
+class Recurrent(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = nn.LSTM(4, 8, num_layers=1)
+        self.gru = nn.GRU(4, 8)
+        self.linear = nn.Linear(8, 3)
+
+    def forward(self, x):
+        lstm_out, _ = self.lstm(x)
+        gru_out, _ = self.gru(x)
+        return self.linear(lstm_out + gru_out)
+
+
+def dynamic(qconfig) -> Callable[[], QConfigMapping]:
+    def mapping() -> QConfigMapping:
+        return (
+            QConfigMapping()
+            .set_object_type(nn.LSTM, qconfig)
+            .set_object_type(nn.GRU, qconfig)
+            .set_object_type(nn.Linear, qconfig)
+        )
+
+    return mapping
+
+
+class Embeddings(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(20, 8)
+        self.bag = nn.EmbeddingBag(20, 8, mode="sum")
+
+    def forward(self, indices, offsets):
+        return self.embedding(indices), self.bag(indices.flatten(), offsets)
+
+
+def weight_only(qconfig) -> Callable[[], QConfigMapping]:
+    def mapping() -> QConfigMapping:
+        return QConfigMapping().set_object_type(nn.Embedding, qconfig).set_object_type(nn.EmbeddingBag, qconfig)
+
+    return mapping
+
+
+class QatModel(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.bn = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.conv2 = nn.Conv2d(4, 4, 1)
+        self.bn2 = nn.BatchNorm2d(4)
+        self.linear = nn.Linear(4 * 6 * 6, 5)
+        self.linear_relu = nn.ReLU()
+
+    def forward(self, x):
+        x = self.relu(self.bn(self.conv(x)))
+        x = self.bn2(self.conv2(x))
+        return self.linear_relu(self.linear(torch.flatten(x, 1)))
+
+
+def _randn(*shape):
+    return lambda: tuple(torch.randn(*s) for s in shape)
+
+
+CASES = (
+    Case(
+        "conv_bn_relu_1d_2d_3d",
+        ("conv", "share_qparams_op"),
+        ConvBnRelu,
+        _randn((2, 3, 10), (2, 3, 8, 8), (1, 3, 5, 5, 5)),
+        static,
+        ("intrinsic.quantized.modules.conv_relu.ConvReLU1d", "intrinsic.quantized.modules.conv_relu.ConvReLU2d",
+         "intrinsic.quantized.modules.conv_relu.ConvReLU3d", "quantized.modules.conv.Conv3d"),
+    ),
+    Case(
+        "conv_transpose_and_bn",
+        ("conv",),
+        ConvTranspose,
+        _randn((2, 3, 6), (2, 3, 6, 6), (1, 3, 4, 4, 4)),
+        static,
+        ("quantized.modules.conv.ConvTranspose1d", "quantized.modules.conv.ConvTranspose2d",
+         "quantized.modules.conv.ConvTranspose3d"),
+    ),
+    Case(
+        "linear_relu_bn",
+        ("linear", "share_qparams_op"),
+        LinearReluBn,
+        _randn((6, 8)),
+        static,
+        ("intrinsic.quantized.modules.linear_relu.LinearReLU", "quantized.modules.linear.Linear"),
+    ),
+    Case(
+        "functional_conv_linear",
+        ("conv", "linear", "share_qparams_op"),
+        FunctionalConvLinear,
+        _randn((2, 3, 8, 8), (2, 3, 10)),
+        static,
+        ("quantized::conv2d_relu", "quantized::linear_relu", "quantized::conv1d"),
+    ),
+    Case(
+        "add_mul_relu",
+        ("binary_op", "conv", "share_qparams_op"),
+        AddMulRelu,
+        _randn((2, 3, 4, 4)),
+        static,
+        ("quantized::add_relu", "quantized::mul_relu", "quantized::mul", "quantized::add"),
+    ),
+    Case(
+        "cat_matmul",
+        ("cat", "binary_op", "linear", "share_qparams_op"),
+        CatMatmul,
+        _randn((3, 4)),
+        static,
+        ("cat", "quantized::matmul", "quantized.modules.linear.Linear"),
+    ),
+    Case(
+        "fixed_qparams_ops",
+        ("fixed_qparams_op", "conv"),
+        FixedQParams,
+        _randn((2, 3, 4, 4)),
+        static,
+        ("quantized.modules.activation.Softmax", "torch.nn.modules.activation.Sigmoid",
+         "torch.nn.modules.activation.Tanh", "torch.nn.modules.activation.Hardsigmoid", "sigmoid", "tanh",
+         "hardsigmoid"),
+    ),
+    Case(
+        "pooling_reshaping_tensor_info",
+        ("share_qparams_op", "tensor_info_op", "conv", "linear"),
+        PoolingReshaping,
+        _randn((2, 3, 8, 8)),
+        static,
+        ("quantized.modules.conv.Conv2d", "quantized.modules.linear.Linear", "MaxPool2d", "AdaptiveAvgPool2d",
+         "max_pool2d", "avg_pool2d", "Hardtanh", "ReLU6", "flatten", "reshape", "view", "transpose",
+         "contiguous", "mean", "interpolate", "clamp"),
+    ),
+    Case(
+        "norms_and_default_ops",
+        ("bn", "default_op", "conv", "share_qparams_op"),
+        Norms,
+        _randn((2, 3, 4, 4)),
+        static,
+        ("quantized.modules.batchnorm.BatchNorm2d", "intrinsic.quantized.modules.bn_relu.BNReLU2d",
+         # F.group_norm has no FBGEMM lowering: it stays a float op between quantize and
+         # dequantize (the graph comparison covers it), so it is not listed here.
+         "quantized.modules.normalization.InstanceNorm2d",
+         "quantized.modules.activation.ELU", "quantized.modules.activation.Hardswish",
+         "quantized.modules.activation.LeakyReLU"),
+    ),
+    Case(
+        "lstm_gru_dynamic_int8",
+        ("rnn_op", "linear"),
+        Recurrent,
+        _randn((5, 2, 4)),
+        dynamic(default_dynamic_qconfig),
+        ("quantized.dynamic.modules.rnn.LSTM", "quantized.dynamic.modules.rnn.GRU",
+         "quantized.dynamic.modules.linear.Linear"),
+    ),
+    Case(
+        "lstm_gru_dynamic_float16",
+        ("rnn_op", "linear"),
+        Recurrent,
+        _randn((5, 2, 4)),
+        dynamic(float16_dynamic_qconfig),
+        ("quantized.dynamic.modules.rnn.LSTM", "quantized.dynamic.modules.rnn.GRU",
+         "quantized.dynamic.modules.linear.Linear"),
+    ),
+    Case(
+        "embedding_weight_only_quint8",
+        ("embedding_op",),
+        Embeddings,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        weight_only(float_qparams_weight_only_qconfig),
+        ("quantized.modules.embedding_ops.Embedding", "quantized.modules.embedding_ops.EmbeddingBag"),
+    ),
+    Case(
+        "embedding_weight_only_quint4x2",
+        ("embedding_op",),
+        Embeddings,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        weight_only(float_qparams_weight_only_qconfig_4bit),
+        ("quantized.modules.embedding_ops.Embedding", "quantized.modules.embedding_ops.EmbeddingBag"),
+    ),
+    Case(
+        "qat_conv_bn_relu_linear",
+        ("conv", "linear"),
+        QatModel,
+        _randn((2, 3, 8, 8)),
+        lambda: get_default_qat_qconfig_mapping("fbgemm"),
+        ("intrinsic.quantized.modules.conv_relu.ConvReLU2d", "quantized.modules.conv.Conv2d",
+         "intrinsic.quantized.modules.linear_relu.LinearReLU"),
+        qat=True,
+    ),
+)
