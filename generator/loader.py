@@ -86,6 +86,19 @@ _PATTERN_KEYS = (
     "activation_constraints",
 )
 
+# What each required key holds, for "missing required key" messages.
+_REQUIRED_HINTS = {
+    "name": "a name (string)",
+    "getter": "the name of the function the generated module defines, e.g. 'get_fbgemm_backend_config'",
+    "output": "the default output path, relative to the spec, e.g. '../generated/fbgemm.py'",
+    "torch_version": "the torch release the spec was verified against, e.g. '2.13.0'",
+    "op_groups": "an array of [[backend.op_groups]] tables, each with name and dtype_configs",
+    "dtype_configs": "an array of dtype config names",
+    "dtype": "a dtype name, e.g. 'quint8'",
+    "sections": "an array of [[op_groups.NAME.sections]] tables",
+    "patterns": "an array of pattern entry tables",
+}
+
 _MISSING = object()
 
 
@@ -129,7 +142,7 @@ def _one_of(choices: tuple[str, ...] | list[str], got: str) -> str:
 @dataclass
 class _Document:
     path: Path
-    display: str
+    name: str  # how messages name the file: as the user would type it
     data: dict[str, Any]
 
 
@@ -180,7 +193,7 @@ class _Loader:
         if isinstance(value, kind) and not (kind is int and isinstance(value, bool)):
             return True
         expected = {str: "a string", list: "an array", dict: "a table", bool: "a boolean", int: "an integer"}[kind]
-        self.problem(doc.display, key, f"expected {expected}, got {_type_name(value)} {_show(value)}")
+        self.problem(doc.name, key, f"expected {expected}, got {_type_name(value)} {_show(value)}")
         return False
 
     def check_keys(
@@ -194,71 +207,74 @@ class _Loader:
         prefix = f"{key}." if key else ""
         for name in table:
             if name not in allowed:
-                self.problem(doc.display, f"{prefix}{name}", f"unknown key; {_one_of(allowed, name)}")
+                self.problem(doc.name, f"{prefix}{name}", f"unknown key; {_one_of(allowed, name)}")
         for name in required:
             if name not in table:
-                self.problem(doc.display, f"{prefix}{name}", "missing required key")
+                self.problem(doc.name, f"{prefix}{name}", f"missing required key; expected {_REQUIRED_HINTS[name]}")
 
     # -- files -----------------------------------------------------------------
 
     def display(self, path: Path) -> str:
+        """How generated files name an input: relative to the display base, so the
+        same spec gives the same bytes from any working directory."""
         resolved = path.resolve()
         try:
             return resolved.relative_to(self.base).as_posix()
         except ValueError:
             return Path(os.path.relpath(resolved, self.base)).as_posix()
 
-    def read(self, path: Path, display: str, allowed_top: tuple[str, ...]) -> _Document | None:
+    def read(self, path: Path, allowed_top: tuple[str, ...]) -> _Document | None:
         """Read and parse one TOML file; report why not and return None if it cannot be."""
+        name = _user_path(path)
         if not path.exists():
-            self.problem(display, "", "file not found; expected a TOML spec")
+            self.problem(name, "", "file not found; expected a TOML spec")
             return None
         if path.is_dir():
-            self.problem(display, "", "is a directory; expected a TOML spec file")
+            self.problem(name, "", "is a directory; expected a TOML spec file")
             return None
         try:
             size = path.stat().st_size
             if size > MAX_SPEC_BYTES:
-                self.problem(display, "", f"file is {size} bytes; a spec may be at most {MAX_SPEC_BYTES} bytes")
+                self.problem(name, "", f"file is {size} bytes; a spec may be at most {MAX_SPEC_BYTES} bytes")
                 return None
             raw = path.read_bytes()
         except OSError as error:
-            self.problem(display, "", f"cannot read file: {error.strerror or error}")
+            self.problem(name, "", f"cannot read file: {error.strerror or error}")
             return None
         if not raw.strip():
-            self.problem(display, "", "file is empty; expected a TOML spec")
+            self.problem(name, "", "file is empty; expected a TOML spec")
             return None
         if b"\0" in raw:
-            self.problem(display, "", "file is binary (holds NUL bytes); expected a UTF-8 TOML spec")
+            self.problem(name, "", "file is binary (holds NUL bytes); expected a UTF-8 TOML spec")
             return None
         try:
             text = raw.decode("utf-8")
         except UnicodeDecodeError as error:
-            self.problem(display, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
+            self.problem(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
             return None
-        self.files.append(SpecFile(display, raw))
+        self.files.append(SpecFile(self.display(path), raw))
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:
             message = str(error)
             line = _TOML_LINE.search(message)
             message = _TOML_LINE.sub("", message).strip()
-            self.problem(display, "", f"TOML syntax error: {message}", int(line[1]) if line else None)
+            self.problem(name, "", f"TOML syntax error: {message}", int(line[1]) if line else None)
             return None
-        doc = _Document(path, display, data)
+        doc = _Document(path, name, data)
         self.check_keys(doc, data, "", allowed_top)
         return doc
 
     # -- the whole spec --------------------------------------------------------
 
     def load(self) -> Backend:
-        spec = self.read(self.spec_path, self.display(self.spec_path), _TOP_KEYS)
+        spec = self.read(self.spec_path, _TOP_KEYS)
         if spec is None:
             raise SpecError(self.problems)
         self.read_roots(spec)
         documents = [spec]
         for include in self.include_paths(spec):
-            doc = self.read(include, self.display(include), _INCLUDE_TOP_KEYS)
+            doc = self.read(include, _INCLUDE_TOP_KEYS)
             if doc is None:
                 self.incomplete = True
             else:
@@ -285,7 +301,7 @@ class _Loader:
                 if _is_identifier(root):
                     extra.append(root)
                 else:
-                    self.problem(doc.display, key, f"{_show(root)} is not a Python identifier; expected a top-level module name")
+                    self.problem(doc.name, key, f"{_show(root)} is not a Python identifier; expected a top-level module name")
         self.roots = DEFAULT_ROOTS + tuple(root for root in extra if root not in DEFAULT_ROOTS)
 
     def include_paths(self, doc: _Document) -> list[Path]:
@@ -299,9 +315,9 @@ class _Loader:
                 continue
             path = doc.path.parent / include
             if "\0" in include or not include.strip():
-                self.problem(doc.display, key, "expected a path to a TOML file, relative to this spec")
+                self.problem(doc.name, key, "expected a path to a TOML file, relative to this spec")
             elif path.resolve() in [p.resolve() for p in (doc.path, *paths)]:
-                self.problem(doc.display, key, f"{_show(include)} is included twice")
+                self.problem(doc.name, key, f"{_show(include)} is included twice")
             else:
                 paths.append(path)
         return paths
@@ -310,9 +326,9 @@ class _Loader:
         """Record where ``name`` is defined; report it if another file already did."""
         first = self.defined_in.get((kind, name))
         if first is not None:
-            self.problem(doc.display, key, f"duplicate {kind} {name!r}; already defined in {first}")
+            self.problem(doc.name, key, f"duplicate {kind} {name!r}; already defined in {first}")
             return False
-        self.defined_in[(kind, name)] = doc.display
+        self.defined_in[(kind, name)] = doc.name
         return True
 
     # -- constraints -----------------------------------------------------------
@@ -327,7 +343,7 @@ class _Loader:
                 continue
             self.constraints[name] = None
             if not _is_identifier(name):
-                self.problem(doc.display, key, "constraints name must be a Python identifier")
+                self.problem(doc.name, key, "constraints name must be a Python identifier")
             if not self.check_type(doc, table, dict, key):
                 continue
             self.check_keys(doc, table, key, ("dtype", *_ACTIVATION_CONSTRAINT_KEYS), required=("dtype",))
@@ -340,17 +356,17 @@ class _Loader:
         if not self.check_type(doc, value, str, key):
             return None
         if value not in DTYPE_NAMES:
-            self.problem(doc.display, key, f"unknown dtype {_show(value)}; {_one_of(DTYPE_NAMES, value)}")
+            self.problem(doc.name, key, f"unknown dtype {_show(value)}; {_one_of(DTYPE_NAMES, value)}")
             return None
         return value
 
     def number(self, doc: _Document, value: Any, key: str, integer: bool = False) -> int | float | None:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or (integer and isinstance(value, float)):
             expected = "an integer" if integer else "a number"
-            self.problem(doc.display, key, f"expected {expected}, got {_type_name(value)} {_show(value)}")
+            self.problem(doc.name, key, f"expected {expected}, got {_type_name(value)} {_show(value)}")
             return None
         if isinstance(value, float) and not math.isfinite(value):
-            self.problem(doc.display, key, f"expected a finite number, got {value}")
+            self.problem(doc.name, key, f"expected a finite number, got {value}")
             return None
         return value
 
@@ -360,7 +376,7 @@ class _Loader:
             name = self.dtype_name(doc, value, key)
             return None if name is None else DTypeWithConstraints(dtype=name)
         if not isinstance(value, dict):
-            self.problem(doc.display, key, f"expected a dtype name or a table with 'dtype' and bounds, got {_type_name(value)} {_show(value)}")
+            self.problem(doc.name, key, f"expected a dtype name or a table with 'dtype' and bounds, got {_type_name(value)} {_show(value)}")
             return None
         self.check_keys(doc, value, key, ("dtype", *_BOUND_KEYS), required=("dtype",))
         dtype = self.dtype_name(doc, value["dtype"], f"{key}.dtype") if "dtype" in value else None
@@ -405,9 +421,9 @@ class _Loader:
     def check_constant_name(self, doc: _Document, name: str, key: str) -> None:
         """``name`` becomes a module-level name of the generated module."""
         if not _is_identifier(name):
-            self.problem(doc.display, key, "name must be a Python identifier (letters, digits, _), not a keyword")
+            self.problem(doc.name, key, "name must be a Python identifier (letters, digits, _), not a keyword")
         elif name in RESERVED_NAMES or name in self.roots or name.startswith("__"):
-            self.problem(doc.display, key, f"name {name!r} is taken by the generated module's own imports or helpers")
+            self.problem(doc.name, key, f"name {name!r} is taken by the generated module's own imports or helpers")
 
     # -- op groups -------------------------------------------------------------
 
@@ -421,7 +437,7 @@ class _Loader:
                 continue
             self.op_groups[name] = None
             if not _is_identifier(name):
-                self.problem(doc.display, key, "op group name must be a Python identifier")
+                self.problem(doc.name, key, "op group name must be a Python identifier")
             if not self.check_type(doc, group, dict, key):
                 continue
             self.check_keys(doc, group, key, ("doc", "sections"), required=("sections",))
@@ -431,7 +447,7 @@ class _Loader:
             if not self.check_type(doc, sections, list, f"{key}.sections"):
                 continue
             if not sections and "sections" in group:
-                self.problem(doc.display, f"{key}.sections", "expected at least one section")
+                self.problem(doc.name, f"{key}.sections", "expected at least one section")
             entries: list[_OpGroupEntry] = []
             for index, section in enumerate(sections):
                 entries.extend(self.read_section(doc, name, section, f"{key}.sections[{index}]"))
@@ -445,7 +461,7 @@ class _Loader:
         if not self.check_type(doc, patterns, list, f"{key}.patterns"):
             return []
         if not patterns and "patterns" in section:
-            self.problem(doc.display, f"{key}.patterns", "expected at least one pattern entry")
+            self.problem(doc.name, f"{key}.patterns", "expected at least one pattern entry")
         scopes = self.read_for_each(doc, section, key)
         entries = []
         for scope in scopes:
@@ -458,7 +474,7 @@ class _Loader:
             defined = [name for scope in scopes for name in (scope.row or {})]
             for name in dict.fromkeys(defined):
                 if name not in used:
-                    self.problem(doc.display, f"{key}.for_each", f"variable {name!r} is not used by any pattern entry as \"{{{name}}}\"")
+                    self.problem(doc.name, f"{key}.for_each", f"variable {name!r} is not used by any pattern entry as \"{{{name}}}\"")
         return entries
 
     def read_for_each(self, doc: _Document, section: dict[str, Any], key: str) -> list[_Scope]:
@@ -468,7 +484,7 @@ class _Loader:
         if not self.check_type(doc, rows, list, f"{key}.for_each"):
             return []
         if not rows:
-            self.problem(doc.display, f"{key}.for_each", "expected at least one row")
+            self.problem(doc.name, f"{key}.for_each", "expected at least one row")
         scopes = []
         for index, row in enumerate(rows):
             row_key = f"{key}.for_each[{index}]"
@@ -476,7 +492,7 @@ class _Loader:
                 continue
             for name in row:
                 if not _is_identifier(name):
-                    self.problem(doc.display, f"{row_key}.{name}", "variable name must be a Python identifier")
+                    self.problem(doc.name, f"{row_key}.{name}", "variable name must be a Python identifier")
             scopes.append(_Scope(row, row_key, index))
         return scopes
 
@@ -487,10 +503,10 @@ class _Loader:
             return value, key
         name = match[1]
         if scope.row is None:
-            self.problem(doc.display, key, f"placeholder {value!r} needs a for_each row defining {name!r}; this section has no for_each")
+            self.problem(doc.name, key, f"placeholder {value!r} needs a for_each row defining {name!r}; this section has no for_each")
             return _MISSING, key
         if name not in scope.row:
-            self.problem(doc.display, key, f"{scope.row_key} does not define {name!r}; it defines: {', '.join(scope.row) or 'nothing'}")
+            self.problem(doc.name, key, f"{scope.row_key} does not define {name!r}; it defines: {', '.join(scope.row) or 'nothing'}")
             return _MISSING, key
         scope.used.add(name)
         return scope.row[name], f"{scope.row_key}.{name}"
@@ -503,7 +519,7 @@ class _Loader:
         before = self.reported
         fields: dict[str, Any] = {}
         if ("pattern" in entry) == ("pattern_complex_format" in entry):
-            self.problem(doc.display, key, "expected exactly one of 'pattern' and 'pattern_complex_format'")
+            self.problem(doc.name, key, "expected exactly one of 'pattern' and 'pattern_complex_format'")
         fields["pattern"] = self.pattern(doc, entry["pattern"], f"{key}.pattern", scope) if "pattern" in entry else None
         fields["pattern_complex_format"] = (
             self.complex_pattern(doc, entry["pattern_complex_format"], f"{key}.pattern_complex_format", scope)
@@ -527,16 +543,16 @@ class _Loader:
                 if value in self.constraints or self.incomplete:
                     constraints = value
                 else:
-                    self.problem(doc.display, value_key, f"unknown constraints {_show(value)}; {_one_of(sorted(self.constraints), value)}")
+                    self.problem(doc.name, value_key, f"unknown constraints {_show(value)}; {_one_of(sorted(self.constraints), value)}")
         if self.reported > before:
             return None
-        return _OpGroupEntry(Origin(doc.display, where), fields, constraints)
+        return _OpGroupEntry(Origin(doc.name, where), fields, constraints)
 
     def pattern(self, doc: _Document, value: Any, key: str, scope: _Scope) -> Any:
         value, key = self.deref(doc, value, key, scope)
         if isinstance(value, list):
             if not 2 <= len(value) <= 3:
-                self.problem(doc.display, key, f"a sequential pattern has 2 or 3 ops, got {len(value)}")
+                self.problem(doc.name, key, f"a sequential pattern has 2 or 3 ops, got {len(value)}")
                 return None
             return tuple(self.pattern_atom(doc, item, f"{key}[{index}]", scope) for index, item in enumerate(value))
         return self.pattern_atom(doc, value, key, scope)
@@ -545,7 +561,7 @@ class _Loader:
         value, key = self.deref(doc, value, key, scope)
         if isinstance(value, list):
             if len(value) < 2:
-                self.problem(doc.display, key, "a nested pattern has an op and at least one argument pattern")
+                self.problem(doc.name, key, "a nested pattern has an op and at least one argument pattern")
                 return None
             return tuple(self.complex_pattern(doc, item, f"{key}[{index}]", scope) for index, item in enumerate(value))
         return self.pattern_atom(doc, value, key, scope)
@@ -561,10 +577,10 @@ class _Loader:
             if name is _MISSING or not self.check_type(doc, name, str, name_key):
                 return None
             if not _is_identifier(name):
-                self.problem(doc.display, name_key, f"{_show(name)} is not a method name; expected a Python identifier")
+                self.problem(doc.name, name_key, f"{_show(name)} is not a method name; expected a Python identifier")
                 return None
             return MethodName(name)
-        self.problem(doc.display, key, f"expected a symbol (dotted path) or {{method = \"name\"}}, got {_type_name(value)} {_show(value)}")
+        self.problem(doc.name, key, f"expected a symbol (dotted path) or {{method = \"name\"}}, got {_type_name(value)} {_show(value)}")
         return None
 
     def symbol(self, doc: _Document, value: Any, key: str) -> Symbol | None:
@@ -572,13 +588,13 @@ class _Loader:
             return None
         parts = value.split(".")
         if len(parts) < 2 or not all(_is_identifier(part) for part in parts):
-            self.problem(doc.display, key, f"{_show(value)} is not a dotted Python name; expected module.attribute, e.g. 'torch.nn.Conv2d'")
+            self.problem(doc.name, key, f"{_show(value)} is not a dotted Python name; expected module.attribute, e.g. 'torch.nn.Conv2d'")
             return None
         if parts[0] not in self.roots:
-            self.problem(doc.display, key, f"{_show(value)} starts from {parts[0]!r}; expected a symbol under {', '.join(self.roots)} (list other roots in allowed_roots)")
+            self.problem(doc.name, key, f"{_show(value)} starts from {parts[0]!r}; expected a symbol under {', '.join(self.roots)} (list other roots in allowed_roots)")
             return None
         if parts[0] == "torch" and any(part.startswith("_") for part in parts):
-            self.problem(doc.display, key, f"{_show(value)} is private to torch; expected the object's public path")
+            self.problem(doc.name, key, f"{_show(value)} is private to torch; expected the object's public path")
             return None
         return Symbol(value)
 
@@ -587,7 +603,7 @@ class _Loader:
         if value is _MISSING or not self.check_type(doc, value, str, key):
             return None
         if value not in OBSERVATION_TYPES:
-            self.problem(doc.display, key, f"unknown observation type {_show(value)}; {_one_of(OBSERVATION_TYPES, value)}")
+            self.problem(doc.name, key, f"unknown observation type {_show(value)}; {_one_of(OBSERVATION_TYPES, value)}")
             return None
         return value
 
@@ -597,7 +613,7 @@ class _Loader:
             fused = self.symbol(doc, *self.deref(doc, value["sequential"], f"{key}.sequential", scope))
             return None if fused is None else SequentialFuser(fused)
         if isinstance(value, dict):
-            self.problem(doc.display, key, "expected a symbol or {sequential = \"<fused module>\"}")
+            self.problem(doc.name, key, "expected a symbol or {sequential = \"<fused module>\"}")
             return None
         return self.symbol(doc, value, key)
 
@@ -609,7 +625,7 @@ class _Loader:
         mapping = []
         for count, value in table.items():
             if not count.isdigit() or not count.isascii():
-                self.problem(doc.display, f"{key}.{count}", "expected a number of tensor arguments (0, 1, 2, ...) as key")
+                self.problem(doc.name, f"{key}.{count}", "expected a number of tensor arguments (0, 1, 2, ...) as key")
                 continue
             observation_type = self.observation_type(doc, value, f"{key}.{count}", scope)
             if observation_type is not None:
@@ -624,13 +640,13 @@ class _Loader:
         mapping = []
         for name, value in table.items():
             if not _is_identifier(name):
-                self.problem(doc.display, f"{key}.{name}", "expected an input name such as 'weight' or 'bias'")
+                self.problem(doc.name, f"{key}.{name}", "expected an input name such as 'weight' or 'bias'")
                 continue
             index, index_key = self.deref(doc, value, f"{key}.{name}", scope)
             if index is _MISSING:
                 continue
             if isinstance(index, bool) or not isinstance(index, int) or index < 0:
-                self.problem(doc.display, index_key, f"expected an argument index (integer >= 0), got {_type_name(index)} {_show(index)}")
+                self.problem(doc.name, index_key, f"expected an argument index (integer >= 0), got {_type_name(index)} {_show(index)}")
                 continue
             mapping.append((name, index))
         return tuple(mapping)
@@ -640,7 +656,7 @@ class _Loader:
     def read_backend(self, doc: _Document, dtype_configs: dict[str, DTypeConfig | None]) -> Backend | None:
         table = doc.data.get("backend")
         if table is None:
-            self.problem(doc.display, "backend", "missing required table [backend]")
+            self.problem(doc.name, "backend", "missing required table [backend]")
             return None
         if not self.check_type(doc, table, dict, "backend"):
             return None
@@ -652,11 +668,11 @@ class _Loader:
         if "getter" in text:
             self.check_constant_name(doc, text["getter"], "backend.getter")
             if text["getter"] in dtype_configs:
-                self.problem(doc.display, "backend.getter", f"{text['getter']!r} is also a dtype config name")
+                self.problem(doc.name, "backend.getter", f"{text['getter']!r} is also a dtype config name")
         if "torch_version" in text and not _VERSION.match(text["torch_version"]):
-            self.problem(doc.display, "backend.torch_version", f"{_show(text['torch_version'])} is not a version; expected e.g. '2.13.0'")
+            self.problem(doc.name, "backend.torch_version", f"{_show(text['torch_version'])} is not a version; expected e.g. '2.13.0'")
         if "output" in text and (not text["output"].strip() or "\0" in text["output"]):
-            self.problem(doc.display, "backend.output", "expected a file path, relative to this spec")
+            self.problem(doc.name, "backend.output", "expected a file path, relative to this spec")
         torch_getter = self.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
         entries = self.backend_entries(doc, table.get("op_groups", []), dtype_configs)
         if self.problems:
@@ -693,7 +709,7 @@ class _Loader:
             if name is not None and self.check_type(doc, name, str, f"{key}.name"):
                 if name not in self.op_groups:
                     if not self.incomplete:
-                        self.problem(doc.display, f"{key}.name", f"unknown op group {_show(name)}; {_one_of(sorted(self.op_groups), name)}")
+                        self.problem(doc.name, f"{key}.name", f"unknown op group {_show(name)}; {_one_of(sorted(self.op_groups), name)}")
                 else:
                     group = self.op_groups[name]
             configs = self.dtype_config_refs(doc, use.get("dtype_configs", []), f"{key}.dtype_configs", dtype_configs)
@@ -715,9 +731,9 @@ class _Loader:
             if not self.check_type(doc, ref, str, ref_key):
                 continue
             if ref not in dtype_configs:
-                self.problem(doc.display, ref_key, f"undefined dtype config {_show(ref)}; {_one_of(list(dtype_configs), ref)}")
+                self.problem(doc.name, ref_key, f"undefined dtype config {_show(ref)}; {_one_of(list(dtype_configs), ref)}")
             elif ref in refs[:index]:
-                self.problem(doc.display, ref_key, f"dtype config {ref!r} is listed twice")
+                self.problem(doc.name, ref_key, f"dtype config {ref!r} is listed twice")
             elif dtype_configs[ref] is not None:
                 configs.append(dtype_configs[ref])
         return tuple(configs) if len(configs) == len(refs) else None
@@ -747,13 +763,13 @@ class _Loader:
                         continue
                     for bound in ("scale_min_lower_bound", "scale_max_upper_bound"):
                         if getattr(current, bound) is not None:
-                            self.problem(doc.display, key, f"dtype config {config.name!r} sets {role}_dtype.{bound}, which activation constraints {constraints_name!r} cannot be applied to")
+                            self.problem(doc.name, key, f"dtype config {config.name!r} sets {role}_dtype.{bound}, which activation constraints {constraints_name!r} cannot be applied to")
                     activations[role] = replace(current, **{name: getattr(constraints, name) for name in _ACTIVATION_CONSTRAINT_KEYS})
                 new = replace(config, **activations)
                 if new != config:
                     name = f"{config.name}_with_{constraints_name}"
                     if name in declared:
-                        self.problem(doc.display, key, f"dtype config {name!r} is declared, but that name is taken by {config.name!r} with activation constraints {constraints_name!r}")
+                        self.problem(doc.name, key, f"dtype config {name!r} is declared, but that name is taken by {config.name!r} with activation constraints {constraints_name!r}")
                     new = replace(new, name=name, base=config.name, activation_constraints=constraints_name)
                 derived[cache_key] = new
             result.append(derived[cache_key])
@@ -771,6 +787,14 @@ def _register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], 
             shadowed.append(Shadowed(previous, entry))
         by_key[entry.key] = entry
     return tuple(by_key.values()), tuple(shadowed)
+
+
+def _user_path(path: Path) -> str:
+    """A path for messages: relative to the working directory when below it."""
+    try:
+        return path.resolve().relative_to(Path.cwd()).as_posix()
+    except (ValueError, OSError):
+        return path.resolve().as_posix()
 
 
 def _is_identifier(name: str) -> bool:

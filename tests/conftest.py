@@ -74,3 +74,23 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
         for name, value in found.items():
             shown = ", ".join(sorted(value)) if isinstance(value, set) else value
             terminalreporter.write_line(f"{name}: {shown}")
+
+
+@pytest.fixture
+def workspace(tmp_path):
+    """A throwaway repository holding a copy of spec/ and generated/."""
+    import shutil
+
+    (tmp_path / ".git").mkdir()  # marks the repository root, as in a real clone
+    shutil.copytree(REPO / "spec", tmp_path / "spec")
+    shutil.copytree(REPO / "generated", tmp_path / "generated")
+    return tmp_path
+
+
+def snapshot(directory: Path) -> dict:
+    """Every file below ``directory`` with its bytes and mtime."""
+    return {
+        path.relative_to(directory).as_posix(): (path.read_bytes(), path.stat().st_mtime_ns)
+        for path in sorted(directory.rglob("*"))
+        if path.is_file() and ".git" not in path.parts
+    }

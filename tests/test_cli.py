@@ -1,0 +1,197 @@
+"""The command line, run as a user runs it: python -m generator in a subprocess."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import GENERATED, REPO, run_generator, snapshot
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, old
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_help_documents_every_flag_and_exit_code():
+    result = run_generator("--help")
+    assert result.returncode == 0
+    for flag in ("SPEC", "-o", "--output", "--check", "--diff", "--stdout", "--verify", "--version"):
+        assert flag in result.stdout
+    for code in ("0 ", "1 ", "2 "):
+        assert f"\n  {code}" in result.stdout
+
+
+def test_generate_writes_only_when_content_changed(workspace):
+    output = workspace / "generated" / "fbgemm.py"
+    output.unlink()
+    first = run_generator("spec/fbgemm.toml", cwd=workspace)
+    assert first.returncode == 0, first.stderr
+    assert output.read_bytes() == GENERATED.read_bytes()
+    assert "wrote: generated/fbgemm.py" in first.stderr
+    os.utime(output, ns=(1, 1))
+    second = run_generator("spec/fbgemm.toml", cwd=workspace)
+    assert second.returncode == 0
+    assert "unchanged: generated/fbgemm.py" in second.stderr
+    assert output.stat().st_mtime_ns == 1
+    assert sorted(p.name for p in output.parent.iterdir()) == ["fbgemm.py"]
+
+
+def test_shadowed_patterns_are_warned_about_and_generation_succeeds(workspace):
+    result = run_generator("spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 6
+    assert all("registered again" in line and "spec/op_groups/common.toml" in line for line in warnings)
+    assert any("torch.ao.nn.intrinsic.ConvReLU2d" in line for line in warnings)
+
+
+def test_check_passes_when_fresh(workspace):
+    before = snapshot(workspace)
+    result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    assert "0 stale, 1 fresh" in result.stderr
+    assert snapshot(workspace) == before
+
+
+def test_check_reports_a_stale_output_with_the_command_that_regenerates_it(workspace):
+    edit(workspace / "spec" / "fbgemm.toml", 'bias_dtype = "float16"', 'bias_dtype = "float"')
+    before = snapshot(workspace)
+    result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert "generated/fbgemm.py: stale (its spec inputs changed" in result.stderr
+    assert "regenerate with: python -m generator spec/fbgemm.toml" in result.stderr
+    assert snapshot(workspace) == before
+
+
+def test_check_reports_a_change_in_an_included_file_as_stale(workspace):
+    edit(workspace / "spec" / "op_groups" / "common.toml", 'doc = "torch.cat', 'doc = "The torch.cat')
+    result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert "stale (its spec inputs changed" in result.stderr
+
+
+def test_check_reports_a_hand_edited_output(workspace):
+    edit(workspace / "generated" / "fbgemm.py", "torch.nn.Conv1d,", "torch.nn.Conv2d,")
+    result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert "generated/fbgemm.py: hand-edited" in result.stderr
+
+
+def test_check_reports_a_missing_output(workspace):
+    (workspace / "generated" / "fbgemm.py").unlink()
+    result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert "generated/fbgemm.py: missing" in result.stderr
+    assert not (workspace / "generated" / "fbgemm.py").exists()
+
+
+def test_diff_shows_the_change_with_repository_paths(workspace):
+    edit(workspace / "spec" / "fbgemm.toml", 'name = "fbgemm"', 'name = "fbgemm_v2"')
+    before = snapshot(workspace)
+    result = run_generator("--diff", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0
+    assert result.stdout.startswith("--- a/generated/fbgemm.py\n+++ b/generated/fbgemm.py\n")
+    assert '-    return BackendConfig("fbgemm")' in result.stdout
+    assert '+    return BackendConfig("fbgemm_v2")' in result.stdout
+    assert snapshot(workspace) == before
+    combined = run_generator("--check", "--diff", "spec/fbgemm.toml", cwd=workspace)
+    assert combined.returncode == 1 and combined.stdout == result.stdout
+
+
+def test_diff_prints_nothing_when_fresh(workspace):
+    result = run_generator("--diff", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0 and result.stdout == ""
+
+
+def test_stdout_prints_the_module_and_writes_nothing(workspace):
+    (workspace / "generated" / "fbgemm.py").unlink()
+    result = run_generator("--stdout", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0
+    assert result.stdout == GENERATED.read_text()
+    assert not (workspace / "generated" / "fbgemm.py").exists()
+
+
+def test_output_flag_writes_elsewhere_and_names_itself_in_the_header(workspace):
+    result = run_generator("spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
+    assert result.returncode == 0, result.stderr
+    written = (workspace / "vendor" / "qconfig" / "fbgemm_config.py").read_text()
+    assert "# Regenerate: python -m generator spec/fbgemm.toml -o vendor/qconfig/fbgemm_config.py" in written
+    check = run_generator("--check", "spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
+    assert check.returncode == 0, check.stderr
+
+
+def test_output_flag_takes_one_spec_only(workspace):
+    shutil.copy(workspace / "spec" / "fbgemm.toml", workspace / "spec" / "other.toml")
+    result = run_generator("spec/fbgemm.toml", "spec/other.toml", "-o", "x.py", cwd=workspace)
+    assert result.returncode == 2
+    assert "-o/--output takes one SPEC only" in result.stderr
+    assert not (workspace / "x.py").exists()
+
+
+@pytest.mark.parametrize("args", [[], ["--bogus", "spec/fbgemm.toml"], ["--stdout", "--check", "spec/fbgemm.toml"]])
+def test_usage_errors_exit_2(args, workspace):
+    result = run_generator(*args, cwd=workspace)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+
+
+def test_several_specs_are_checked_together(workspace):
+    spec = workspace / "spec" / "other.toml"
+    shutil.copy(workspace / "spec" / "fbgemm.toml", spec)
+    edit(spec, 'output = "../generated/fbgemm.py"', 'output = "../generated/other.py"')
+    result = run_generator("--check", "spec/fbgemm.toml", "spec/other.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert "generated/other.py: missing" in result.stderr and "1 stale, 1 fresh" in result.stderr
+    assert run_generator("spec/fbgemm.toml", "spec/other.toml", cwd=workspace).returncode == 0
+    assert run_generator("--check", "spec/fbgemm.toml", "spec/other.toml", cwd=workspace).returncode == 0
+
+
+def test_verify_passes_for_the_fbgemm_spec(workspace):
+    result = run_generator("--verify", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "same as torch.ao.quantization.backend_config.get_fbgemm_backend_config()" in result.stdout
+    assert "every field equal" in result.stdout
+
+
+def test_verify_reports_each_difference_per_pattern(workspace):
+    common = workspace / "spec" / "op_groups" / "common.toml"
+    edit(common, 'pattern = "torch.cat"\nobservation_type = "OUTPUT_SHARE_OBSERVER_WITH_INPUT"',
+         'pattern = "torch.cat"\nobservation_type = "OUTPUT_USE_DIFFERENT_OBSERVER_AS_INPUT"')
+    edit(common, '  { op = "torch.nn.ELU" },\n', '  { op = "torch.nn.ELU" },\n  { op = "torch.nn.Softplus" },\n')
+    edit(common, '  { rnn = "torch.nn.GRU", reference = "torch.ao.nn.quantized.reference.GRU" },\n', "")
+    result = run_generator("--verify", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    report = result.stdout
+    assert "3 difference(s)" in report
+    assert ("torch.cat: observation_type: <ObservationType.OUTPUT_SHARE_OBSERVER_WITH_INPUT: 1> -> "
+            "<ObservationType.OUTPUT_USE_DIFFERENT_OBSERVER_AS_INPUT: 0>") in report
+    assert "torch.nn.Softplus: added" in report
+    assert "GRU" in report and "removed" in report
+
+
+def test_verify_names_the_spec_key_of_a_symbol_torch_lacks(workspace):
+    edit(workspace / "spec" / "op_groups" / "common.toml", '{ op = "torch.nn.ELU" }', '{ op = "torch.nn.ELUX" }')
+    result = run_generator("--verify", "spec/fbgemm.toml", cwd=workspace)
+    assert result.returncode == 1
+    assert ("spec/op_groups/common.toml: op_groups.default_op.sections[0].patterns[0] (for_each[0]): "
+            "torch.nn.ELUX: torch.nn has no attribute 'ELUX'") in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_console_script_behaves_like_the_module(workspace):
+    script = Path(sys.executable).with_name("backendconfig-gen")
+    if not script.exists():
+        pytest.fail(f"console script not installed next to {sys.executable}; run the README's set-up")
+    import subprocess
+
+    result = subprocess.run([str(script), "--check", "spec/fbgemm.toml"], cwd=workspace, capture_output=True, text=True)
+    assert result.returncode == 0, result.stderr
+    (workspace / "generated" / "fbgemm.py").write_text("# stale\n")
+    result = subprocess.run([str(script), "--check", "spec/fbgemm.toml"], cwd=workspace, capture_output=True, text=True)
+    assert result.returncode == 1
