@@ -1,0 +1,180 @@
+"""Every bad spec exits 2 with one clear line per problem, no traceback, and
+leaves every existing file exactly as it was."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from conftest import run_generator, snapshot
+from generator.output import write_if_changed
+
+SPEC = "spec/fbgemm.toml"
+COMMON = "spec/op_groups/common.toml"
+
+
+def replace_in(relative: str, old: str, new: str):
+    def mutate(root: Path) -> None:
+        path = root / relative
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+
+    return mutate
+
+
+def write(relative: str, content: bytes):
+    def mutate(root: Path) -> None:
+        (root / relative).write_bytes(content)
+
+    return mutate
+
+
+# (id, mutation, spec argument, expected message lines: each must appear in stderr)
+CASES = [
+    ("toml_syntax", replace_in(SPEC, '[backend]\n', '[backend\n'), SPEC,
+     ["error: spec/fbgemm.toml:9: TOML syntax error: Expected ']' at the end of a table declaration"]),
+    ("toml_syntax_in_include", replace_in(COMMON, "[constraints.fixed_qparams_0to1]", "[constraints.fixed_qparams_0to1"),
+     SPEC, ["error: spec/op_groups/common.toml:29: TOML syntax error: "]),
+    ("wrong_type", replace_in(SPEC, "is_dynamic = true", 'is_dynamic = "yes"'), SPEC,
+     ["spec/fbgemm.toml: dtype_configs.fbgemm_default_dynamic_int8_dtype_config.is_dynamic: "
+      "expected a boolean, got string 'yes'"]),
+    ("wrong_type_in_pattern", replace_in(COMMON, "input_type_to_index = { weight = 1, bias = 2 }",
+                                         'input_type_to_index = { weight = "1", bias = 2 }'), SPEC,
+     ["spec/op_groups/common.toml: op_groups.conv.sections[0].patterns[2].input_type_to_index.weight: "
+      "expected an argument index (integer >= 0), got string '1'"]),
+    ("missing_key", replace_in(SPEC, 'getter = "get_fbgemm_backend_config"', ""), SPEC,
+     ["spec/fbgemm.toml: backend.getter: missing required key; expected the name of the function"]),
+    ("missing_backend", replace_in(SPEC, "[backend]\n", "[backend_]\n"), SPEC,
+     ["spec/fbgemm.toml: backend_: unknown key; did you mean 'backend'?",
+      # [[backend.op_groups]] still makes a [backend] table, without its other keys
+      "spec/fbgemm.toml: backend.name: missing required key; expected a name (string)"]),
+    ("no_backend_table", write(SPEC, b'[dtype_configs.a]\ninput_dtype = "quint8"\n'), SPEC,
+     ["spec/fbgemm.toml: backend: missing required table [backend]"]),
+    ("unknown_key_typo", replace_in(SPEC, 'weight_dtype = "qint8"', 'weigth_dtype = "qint8"'), SPEC,
+     ["spec/fbgemm.toml: dtype_configs.fbgemm_weighted_op_quint8_dtype_config.weigth_dtype: "
+      "unknown key; did you mean 'weight_dtype'?"]),
+    ("unknown_pattern_key", replace_in(COMMON, "root_module = \"{conv}\"", "root_modul = \"{conv}\""), SPEC,
+     ["spec/op_groups/common.toml: op_groups.conv.sections[0].patterns[0].root_modul: "
+      "unknown key; did you mean 'root_module'?"]),
+    ("unknown_dtype", replace_in(SPEC, 'weight_dtype = "quint4x2"', 'weight_dtype = "quint4x3"'), SPEC,
+     ["spec/fbgemm.toml: dtype_configs.fbgemm_weight_only_quint4x2_dtype_config.weight_dtype: "
+      "unknown dtype 'quint4x3'; did you mean 'quint4x2'?"]),
+    ("unknown_op_group", replace_in(SPEC, 'name = "cat"', 'name = "kat"'), SPEC,
+     ["spec/fbgemm.toml: backend.op_groups[3].name: unknown op group 'kat'; did you mean 'cat'?"]),
+    ("undefined_dtype_config", replace_in(SPEC, 'name = "cat"\ndtype_configs = ["fbgemm_default_op_quint8_dtype_config"]',
+                                          'name = "cat"\ndtype_configs = ["fbgemm_default_op_quint9_dtype_config"]'), SPEC,
+     ["spec/fbgemm.toml: backend.op_groups[3].dtype_configs[0]: undefined dtype config "
+      "'fbgemm_default_op_quint9_dtype_config'; did you mean 'fbgemm_default_op_quint8_dtype_config'?"]),
+    ("unknown_constraints", replace_in(COMMON, 'range = "fixed_qparams_neg1to1" },\n  { op = "torch.tanh"',
+                                       'range = "fixed_qparams_neg2to2" },\n  { op = "torch.tanh"'), SPEC,
+     ["spec/op_groups/common.toml: op_groups.fixed_qparams_op.sections[0].for_each[9].range: "
+      "unknown constraints 'fixed_qparams_neg2to2'"]),
+    ("unknown_observation_type", replace_in(COMMON, 'observation_type = "INPUT_OUTPUT_NOT_OBSERVED"',
+                                            'observation_type = "INPUT_OUTPUT_NOT_OBSERVD"'), SPEC,
+     ["op_groups.tensor_info_op.sections[0].patterns[0].observation_type: unknown observation type "
+      "'INPUT_OUTPUT_NOT_OBSERVD'; did you mean 'INPUT_OUTPUT_NOT_OBSERVED'?"]),
+    ("duplicate_op_group", replace_in(SPEC, "[[backend.op_groups]]\nname = \"conv\"",
+                                      "[op_groups.cat]\nsections = [{ patterns = [{ pattern = \"torch.cat\" }] }]\n\n"
+                                      "[[backend.op_groups]]\nname = \"conv\""), SPEC,
+     ["spec/op_groups/common.toml: op_groups.cat: duplicate op group 'cat'; already defined in spec/fbgemm.toml"]),
+    ("duplicate_dtype_config_reference", replace_in(SPEC, 'dtype_configs = ["fbgemm_weighted_op_quint8_dtype_config"]',
+                                                    'dtype_configs = ["fbgemm_weighted_op_quint8_dtype_config", '
+                                                    '"fbgemm_weighted_op_quint8_dtype_config"]'), SPEC,
+     ["spec/fbgemm.toml: backend.op_groups[0].dtype_configs[1]: dtype config "
+      "'fbgemm_weighted_op_quint8_dtype_config' is listed twice"]),
+    ("bad_dotted_path", replace_in(COMMON, 'pattern = "torch.matmul"', 'pattern = "torch..matmul"'), SPEC,
+     ["spec/op_groups/common.toml: op_groups.binary_op.sections[1].patterns[0].pattern: 'torch..matmul' "
+      "is not a dotted Python name"]),
+    ("dotted_path_in_row", replace_in(COMMON, '{ op = "torch.nn.ELU" }', '{ op = "torch.nn.ELU()" }'), SPEC,
+     ["spec/op_groups/common.toml: op_groups.default_op.sections[0].for_each[0].op: 'torch.nn.ELU()' "
+      "is not a dotted Python name"]),
+    ("root_not_allowed", replace_in(COMMON, 'pattern = "torch.matmul"', 'pattern = "os.system"'), SPEC,
+     ["'os.system' starts from 'os'; expected a symbol under torch, operator (list other roots in allowed_roots)"]),
+    ("private_torch_path", replace_in(COMMON, '{ op = "torch.nn.functional.avg_pool2d" }', '{ op = "torch._C._nn.avg_pool2d" }'),
+     SPEC, ["'torch._C._nn.avg_pool2d' is private to torch; expected the object's public path"]),
+    ("unknown_variable", replace_in(COMMON, 'root_module = "{conv}"', 'root_module = "{convv}"'), SPEC,
+     ["op_groups.conv.sections[0].patterns[0].root_module: op_groups.conv.sections[0].for_each[0] does not define 'convv'"]),
+    ("unused_variable", replace_in(COMMON, '{ bn_relu = "torch.ao.nn.intrinsic.BNReLU2d" },\n  { bn_relu = "torch.ao.nn.intrinsic.BNReLU3d" },',
+                                   '{ bn_relu = "torch.ao.nn.intrinsic.BNReLU2d", extra = "x" },\n  { bn_relu = "torch.ao.nn.intrinsic.BNReLU3d" },'),
+     SPEC, ["op_groups.bn.sections[1].for_each: variable 'extra' is not used by any pattern entry"]),
+    ("bad_constant_name", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]", '[dtype_configs."fp16 config"]'),
+     SPEC, ['spec/fbgemm.toml: dtype_configs.fp16 config: name must be a Python identifier']),
+    ("reserved_constant_name", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]", "[dtype_configs.torch]"),
+     SPEC, ["spec/fbgemm.toml: dtype_configs.torch: name 'torch' is taken by the generated module's own imports"]),
+    ("missing_include", replace_in(SPEC, '"op_groups/common.toml"', '"op_groups/missing.toml"'), SPEC,
+     ["error: spec/op_groups/missing.toml: file not found; expected a TOML spec"]),
+    ("empty_file", write(SPEC, b""), SPEC, ["error: spec/fbgemm.toml: file is empty; expected a TOML spec"]),
+    ("binary_file", write(SPEC, b"\x89PNG\r\n\x1a\n\x00\x00\x00\rIHDR"), SPEC,
+     ["error: spec/fbgemm.toml: file is binary (holds NUL bytes); expected a UTF-8 TOML spec"]),
+    ("not_utf8", write(SPEC, b'[backend]\nname = "\xff"\n'), SPEC,
+     ["error: spec/fbgemm.toml: file is not UTF-8 text (byte 18); expected a UTF-8 TOML spec"]),
+    ("huge_file", write(SPEC, b"# padding\n" * 200_000), SPEC,
+     ["error: spec/fbgemm.toml: file is 2000000 bytes; a spec may be at most 1000000 bytes"]),
+    ("missing_file", lambda root: None, "spec/nothere.toml", ["error: spec/nothere.toml: file not found; expected a TOML spec"]),
+    ("directory", lambda root: None, "spec", ["error: spec: is a directory; expected a TOML spec file"]),
+]
+
+
+@pytest.mark.parametrize("mutate, spec, expected", [case[1:] for case in CASES], ids=[case[0] for case in CASES])
+def test_bad_spec_exits_2_with_a_clear_message_and_loses_nothing(mutate, spec, expected, workspace):
+    mutate(workspace)
+    before = snapshot(workspace)
+    result = run_generator(spec, cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert "Traceback" not in result.stderr
+    assert result.stdout == ""
+    for line in expected:
+        assert line in result.stderr, result.stderr
+    assert all(line.startswith("error: ") for line in result.stderr.splitlines())
+    assert snapshot(workspace) == before
+
+
+@pytest.mark.parametrize("mode", ["--check", "--diff", "--stdout", "--verify"])
+def test_bad_spec_exits_2_in_every_mode(mode, workspace):
+    replace_in(SPEC, "is_dynamic = true", 'is_dynamic = "yes"')(workspace)
+    result = run_generator(mode, SPEC, cwd=workspace)
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr and "is_dynamic" in result.stderr
+
+
+def test_all_problems_of_a_spec_are_reported_together(workspace):
+    replace_in(SPEC, 'weight_dtype = "qint8"', 'weigth_dtype = "qint8"')(workspace)
+    replace_in(SPEC, 'name = "cat"', 'name = "kat"')(workspace)
+    replace_in(COMMON, 'pattern = "torch.matmul"', 'pattern = "torch..matmul"')(workspace)
+    result = run_generator(SPEC, cwd=workspace)
+    assert result.returncode == 2
+    for key in ("weigth_dtype", "backend.op_groups[3].name", "op_groups.binary_op.sections[1].patterns[0].pattern"):
+        assert key in result.stderr
+
+
+def test_one_bad_spec_among_several_writes_nothing(workspace):
+    good = workspace / "spec" / "other.toml"
+    good.write_text((workspace / SPEC).read_text().replace("../generated/fbgemm.py", "../generated/other.py"))
+    replace_in(SPEC, "is_dynamic = true", 'is_dynamic = "yes"')(workspace)
+    result = run_generator("spec/other.toml", SPEC, cwd=workspace)
+    assert result.returncode == 2
+    assert not (workspace / "generated" / "other.py").exists()
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_temporary_file(tmp_path, monkeypatch):
+    target = tmp_path / "fbgemm.py"
+    target.write_text("old\n")
+    def broken_replace(src, dst):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", broken_replace)
+    with pytest.raises(OSError):
+        write_if_changed(target, "new\n")
+    assert target.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["fbgemm.py"]
+
+
+def test_write_keeps_the_mode_of_an_existing_file(tmp_path):
+    target = tmp_path / "fbgemm.py"
+    target.write_text("old\n")
+    target.chmod(0o640)
+    assert write_if_changed(target, "new\n")
+    assert target.read_text() == "new\n" and (target.stat().st_mode & 0o777) == 0o640
