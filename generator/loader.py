@@ -15,13 +15,14 @@ import re
 import tomllib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 from .errors import Problem, SpecError
 from .model import (
     DEFAULT_OBSERVATION_TYPE,
     DTYPE_NAMES,
     OBSERVATION_TYPES,
+    SYMBOL_FIELDS,
     Backend,
     DTypeConfig,
     DTypeWithConstraints,
@@ -67,19 +68,11 @@ _ACTIVATION_CONSTRAINT_KEYS = (
     "scale_exact_match",
     "zero_point_exact_match",
 )
-_SYMBOL_FIELDS = (
-    "root_module",
-    "qat_module",
-    "reference_quantized_module",
-    "fused_module",
-    "root_node_getter",
-    "extra_inputs_getter",
-)
 _PATTERN_KEYS = (
     "pattern",
     "pattern_complex_format",
     "observation_type",
-    *_SYMBOL_FIELDS,
+    *SYMBOL_FIELDS,
     "fuser_method",
     "num_tensor_args_to_observation_type",
     "input_type_to_index",
@@ -333,19 +326,34 @@ class _Loader:
 
     # -- constraints -----------------------------------------------------------
 
-    def read_constraints(self, doc: _Document) -> None:
-        tables = doc.data.get("constraints", {})
-        if not self.check_type(doc, tables, dict, "constraints"):
+    def named_tables(
+        self, doc: _Document, top_key: str, kind: str, registry: dict, module_level: bool = False
+    ) -> Iterator[tuple[str, dict, str]]:
+        """Each ``[top_key.NAME]`` table of ``doc`` whose name is new, registering the
+        name (as None until it validates) so references to it are not reported twice.
+        ``module_level`` names become names of the generated module."""
+        tables = doc.data.get(top_key, {})
+        if not self.check_type(doc, tables, dict, top_key):
             return
         for name, table in tables.items():
-            key = f"constraints.{name}"
-            if not self.define(doc, "constraints", name, key):
+            key = f"{top_key}.{name}"
+            if not self.define(doc, kind, name, key):
                 continue
-            self.constraints[name] = None
-            if not _is_identifier(name):
-                self.problem(doc.name, key, "constraints name must be a Python identifier")
-            if not self.check_type(doc, table, dict, key):
-                continue
+            registry[name] = None
+            problem = self.module_name_problem(name) if module_level else _identifier_problem(name)
+            if problem:
+                self.problem(doc.name, key, problem)
+            if self.check_type(doc, table, dict, key):
+                yield name, table, key
+
+    def module_name_problem(self, name: str) -> str | None:
+        """What is wrong with ``name`` as a module-level name of the generated module."""
+        if name in RESERVED_NAMES or name in self.roots or name.startswith("__"):
+            return f"name {name!r} is taken by the generated module's own imports or helpers"
+        return _identifier_problem(name)
+
+    def read_constraints(self, doc: _Document) -> None:
+        for name, table, key in self.named_tables(doc, "constraints", "constraints", self.constraints):
             self.check_keys(doc, table, key, ("dtype", *_ACTIVATION_CONSTRAINT_KEYS), required=("dtype",))
             if "dtype" in table:
                 self.constraints[name] = self.dtype_with_constraints(doc, table, key)
@@ -390,16 +398,8 @@ class _Loader:
         return DTypeWithConstraints(dtype=dtype, **bounds)
 
     def read_dtype_configs(self, doc: _Document) -> dict[str, DTypeConfig | None]:
-        tables = doc.data.get("dtype_configs", {})
         configs: dict[str, DTypeConfig | None] = {}
-        if not self.check_type(doc, tables, dict, "dtype_configs"):
-            return configs
-        for name, table in tables.items():
-            key = f"dtype_configs.{name}"
-            configs[name] = None
-            self.check_constant_name(doc, name, key)
-            if not self.check_type(doc, table, dict, key):
-                continue
+        for name, table, key in self.named_tables(doc, "dtype_configs", "dtype config", configs, module_level=True):
             self.check_keys(doc, table, key, _DTYPE_CONFIG_KEYS)
             dtypes = {}
             valid = True
@@ -418,28 +418,10 @@ class _Loader:
                 configs[name] = DTypeConfig(name, dtypes["input"], dtypes["output"], dtypes["weight"], bias, is_dynamic)
         return configs
 
-    def check_constant_name(self, doc: _Document, name: str, key: str) -> None:
-        """``name`` becomes a module-level name of the generated module."""
-        if not _is_identifier(name):
-            self.problem(doc.name, key, "name must be a Python identifier (letters, digits, _), not a keyword")
-        elif name in RESERVED_NAMES or name in self.roots or name.startswith("__"):
-            self.problem(doc.name, key, f"name {name!r} is taken by the generated module's own imports or helpers")
-
     # -- op groups -------------------------------------------------------------
 
     def read_op_groups(self, doc: _Document) -> None:
-        groups = doc.data.get("op_groups", {})
-        if not self.check_type(doc, groups, dict, "op_groups"):
-            return
-        for name, group in groups.items():
-            key = f"op_groups.{name}"
-            if not self.define(doc, "op group", name, key):
-                continue
-            self.op_groups[name] = None
-            if not _is_identifier(name):
-                self.problem(doc.name, key, "op group name must be a Python identifier")
-            if not self.check_type(doc, group, dict, key):
-                continue
+        for name, group, key in self.named_tables(doc, "op_groups", "op group", self.op_groups):
             self.check_keys(doc, group, key, ("doc", "sections"), required=("sections",))
             if "doc" in group:
                 self.check_type(doc, group["doc"], str, f"{key}.doc")
@@ -531,7 +513,7 @@ class _Loader:
             if "observation_type" in entry
             else DEFAULT_OBSERVATION_TYPE
         )
-        for name in _SYMBOL_FIELDS:
+        for name in SYMBOL_FIELDS:
             fields[name] = self.symbol(doc, *self.deref(doc, entry[name], f"{key}.{name}", scope)) if name in entry else None
         fields["fuser_method"] = self.fuser_method(doc, entry["fuser_method"], f"{key}.fuser_method", scope) if "fuser_method" in entry else None
         fields["num_tensor_args_to_observation_type"] = self.num_tensor_args(doc, entry, key, scope)
@@ -665,8 +647,8 @@ class _Loader:
         for name in ("name", "getter", "output", "torch_version", "doc"):
             if name in table and self.check_type(doc, table[name], str, f"backend.{name}"):
                 text[name] = table[name]
-        if "getter" in text:
-            self.check_constant_name(doc, text["getter"], "backend.getter")
+        if "getter" in text and (problem := self.module_name_problem(text["getter"])):
+            self.problem(doc.name, "backend.getter", problem)
             if text["getter"] in dtype_configs:
                 self.problem(doc.name, "backend.getter", f"{text['getter']!r} is also a dtype config name")
         if "torch_version" in text and not _VERSION.match(text["torch_version"]):
@@ -795,6 +777,12 @@ def _user_path(path: Path) -> str:
         return path.resolve().relative_to(Path.cwd()).as_posix()
     except (ValueError, OSError):
         return path.resolve().as_posix()
+
+
+def _identifier_problem(name: str) -> str | None:
+    if _is_identifier(name):
+        return None
+    return "name must be a Python identifier (letters, digits, _), not a keyword"
 
 
 def _is_identifier(name: str) -> bool:

@@ -162,6 +162,17 @@ class PatternConfig:
         return (pattern[2], (pattern[1], pattern[0]))
 
 
+# PatternConfig fields that hold a plain Symbol; the spec uses the same keys.
+SYMBOL_FIELDS = (
+    "root_module",
+    "qat_module",
+    "reference_quantized_module",
+    "fused_module",
+    "root_node_getter",
+    "extra_inputs_getter",
+)
+
+
 @dataclass(frozen=True)
 class Shadowed:
     """A pattern registered twice: ``replaced`` lost to ``winner`` (BackendConfig keeps one)."""

@@ -21,11 +21,14 @@ from .model import (
     DTypeWithConstraints,
     MethodName,
     PatternConfig,
+    SYMBOL_FIELDS,
     SequentialFuser,
     Symbol,
 )
 
 TOOL_NAME = "backendconfig-gen"
+# BackendPatternConfig.from_dict keys that differ from the model's field names.
+_TORCH_DICT_KEYS = {"reference_quantized_module": "reference_quantized_module_for_root"}
 TEMPLATE_NAME = "backend_config.py.j2"
 BACKEND_CONFIG_MODULE = "torch.ao.quantization.backend_config"
 
@@ -129,18 +132,11 @@ def symbols_of(config: PatternConfig) -> list[Symbol]:
             for item in value:
                 visit(item)
 
-    for value in (
-        config.pattern,
-        config.pattern_complex_format,
-        config.root_module,
-        config.qat_module,
-        config.reference_quantized_module,
-        config.fused_module,
-        config.fuser_method,
-        config.root_node_getter,
-        config.extra_inputs_getter,
-    ):
-        visit(value)
+    visit(config.pattern)
+    visit(config.pattern_complex_format)
+    for name in SYMBOL_FIELDS:
+        visit(getattr(config, name))
+    visit(config.fuser_method)
     return found
 
 
@@ -221,16 +217,10 @@ def _entry(config: PatternConfig, backend: Backend) -> _Entry:
         items.append(("pattern_complex_format", _pattern(config.pattern_complex_format)))
     items.append(("observation_type", f"ObservationType.{config.observation_type}"))
     items.append(("dtype_configs", f"[{', '.join(c.name for c in config.dtype_configs)}]"))
-    for key, value in (
-        ("root_module", config.root_module),
-        ("qat_module", config.qat_module),
-        ("reference_quantized_module_for_root", config.reference_quantized_module),
-        ("fused_module", config.fused_module),
-        ("root_node_getter", config.root_node_getter),
-        ("extra_inputs_getter", config.extra_inputs_getter),
-    ):
+    for name in SYMBOL_FIELDS:
+        value = getattr(config, name)
         if value is not None:
-            items.append((key, value.path))
+            items.append((_TORCH_DICT_KEYS.get(name, name), value.path))
     if config.fuser_method is not None:
         items.append(("fuser_method", _fuser(config.fuser_method)))
     if config.num_tensor_args_to_observation_type:
