@@ -95,8 +95,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.output is not None and len(args.specs) > 1:
         parser.error("-o/--output takes one SPEC only")
-    if args.stdout and (args.check or args.diff):
-        parser.error("--stdout cannot be combined with --check or --diff")
+    if args.stdout and (args.check or args.diff or args.verify):
+        parser.error("--stdout cannot be combined with --check, --diff or --verify")
 
     jobs = []
     failed = False
@@ -123,7 +123,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.stdout:
         for job in jobs:
             sys.stdout.write(job.source)
-        return _verify(jobs) if args.verify else EXIT_OK
+        return EXIT_OK
     if args.check or args.diff or args.verify:
         status = EXIT_OK
         if args.check or args.diff:

@@ -100,12 +100,18 @@ def load_backend(spec_path: str | Path) -> Backend:
     return _Loader(Path(spec_path)).load()
 
 
+# Files that mark a project's root directory, nearest first.
+ROOT_MARKERS = (".git", ".hg", "pyproject.toml")
+
+
 def display_base(spec_path: Path) -> Path:
-    """The directory paths in generated files are relative to: the repository root
-    (nearest ancestor holding ``.git``), else the spec's own directory."""
+    """The directory paths in generated files are relative to: the project root
+    (the nearest ancestor holding one of ROOT_MARKERS), else the spec's own directory.
+    A marker other than .git keeps a checkout without history (an archive) generating
+    the same bytes."""
     start = spec_path.resolve().parent
     for directory in (start, *start.parents):
-        if (directory / ".git").exists():
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
             return directory
     return start
 

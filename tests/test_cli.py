@@ -134,7 +134,10 @@ def test_output_flag_takes_one_spec_only(workspace):
     assert not (workspace / "x.py").exists()
 
 
-@pytest.mark.parametrize("args", [[], ["--bogus", "spec/fbgemm.toml"], ["--stdout", "--check", "spec/fbgemm.toml"]])
+@pytest.mark.parametrize(
+    "args",
+    [[], ["--bogus", "spec/fbgemm.toml"], ["--stdout", "--check", "spec/fbgemm.toml"], ["--stdout", "--verify", "spec/fbgemm.toml"]],
+)
 def test_usage_errors_exit_2(args, workspace):
     result = run_generator(*args, cwd=workspace)
     assert result.returncode == 2

@@ -68,3 +68,55 @@ def test_generation_does_not_import_torch():
     result = run_generator("spec/fbgemm.toml", "--stdout", env={"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests' / 'no_torch'}"})
     assert result.returncode == 0, result.stderr
     assert result.stdout == GENERATED.read_text(encoding="utf-8")
+
+
+def test_an_archive_without_git_generates_the_same_bytes(tmp_path):
+    """pyproject.toml marks the root too, so a checkout without .git agrees."""
+    shutil.copytree(REPO / "spec", tmp_path / "spec")
+    shutil.copy(REPO / "pyproject.toml", tmp_path / "pyproject.toml")
+    result = run_generator("spec/fbgemm.toml", "--stdout", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == GENERATED.read_text(encoding="utf-8")
+
+
+def test_black_configuration_of_the_surrounding_repository_is_ignored(workspace):
+    (workspace / "pyproject.toml").write_text('[tool.black]\nline-length = 40\nskip-string-normalization = true\n')
+    result = run_generator("spec/fbgemm.toml", "--check", cwd=workspace)
+    assert result.returncode == 0, result.stderr
+
+
+def test_templates_render_with_strict_undefined(tmp_path, monkeypatch):
+    """A value the template needs but the renderer does not pass is an error, never ''."""
+    import jinja2
+
+    from generator import render as render_module
+
+    (tmp_path / render_module.TEMPLATE_NAME).write_text("{{ header }}{{ no_such_value }}\n")
+    monkeypatch.setattr(render_module, "templates_dir", lambda: tmp_path)
+    with pytest.raises(jinja2.UndefinedError):
+        render(load_backend(SPEC))
+
+
+def test_the_wheel_ships_the_templates_and_works_outside_the_checkout(tmp_path):
+    import subprocess
+    import sys
+    import zipfile
+
+    build = subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(REPO)],
+        capture_output=True, text=True, timeout=300,
+    )
+    assert build.returncode == 0, build.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        assert "generator/templates/backend_config.py.j2" in archive.namelist()
+        archive.extractall(tmp_path / "site")
+    shutil.copytree(REPO / "spec", tmp_path / "project" / "spec")
+    (tmp_path / "project" / ".git").mkdir()
+    result = subprocess.run(
+        [sys.executable, "-m", "generator", "spec/fbgemm.toml", "--stdout"],
+        cwd=tmp_path / "project", env={**os.environ, "PYTHONPATH": str(tmp_path / "site")},
+        capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == GENERATED.read_text(encoding="utf-8")
