@@ -30,9 +30,9 @@ from .model import (
     Origin,
     PatternConfig,
     SequentialFuser,
-    Shadowed,
     SpecFile,
     Symbol,
+    register,
 )
 
 MAX_SPEC_BYTES = 1_000_000
@@ -653,10 +653,12 @@ class _Loader:
         for name in ("name", "getter", "output", "torch_version", "doc"):
             if name in table and self.check_type(doc, table[name], str, f"backend.{name}"):
                 text[name] = table[name]
-        if "getter" in text and (problem := self.module_name_problem(text["getter"])):
-            self.problem(doc.name, "backend.getter", problem)
-            if text["getter"] in dtype_configs:
-                self.problem(doc.name, "backend.getter", f"{text['getter']!r} is also a dtype config name")
+        if "getter" in text:
+            problem = self.module_name_problem(text["getter"])
+            if problem is None and text["getter"] in dtype_configs:
+                problem = f"{text['getter']!r} is also the name of a dtype config; expected a name of its own"
+            if problem:
+                self.problem(doc.name, "backend.getter", problem)
         if "torch_version" in text and not _VERSION.match(text["torch_version"]):
             self.problem(doc.name, "backend.torch_version", f"{_show(text['torch_version'])} is not a version; expected e.g. '2.13.0'")
         if "output" in text and (not text["output"].strip() or "\0" in text["output"]):
@@ -665,7 +667,7 @@ class _Loader:
         entries = self.backend_entries(doc, table.get("op_groups", []), dtype_configs)
         if self.problems:
             return None
-        pattern_configs, shadowed = _register(entries)
+        pattern_configs, shadowed = register(entries)
         used = list(dict.fromkeys(config for pattern in pattern_configs for config in pattern.dtype_configs))
         declared = [config for config in dtype_configs.values() if config is not None]
         return Backend(
@@ -756,25 +758,12 @@ class _Loader:
                 new = replace(config, **activations)
                 if new != config:
                     name = f"{config.name}_with_{constraints_name}"
-                    if name in declared:
-                        self.problem(doc.name, key, f"dtype config {name!r} is declared, but that name is taken by {config.name!r} with activation constraints {constraints_name!r}")
+                    if name in declared or name in (other.name for other in derived.values()):
+                        self.problem(doc.name, key, f"the name {name!r}, of {config.name!r} with activation constraints {constraints_name!r}, is already taken")
                     new = replace(new, name=name, base=config.name, activation_constraints=constraints_name)
                 derived[cache_key] = new
             result.append(derived[cache_key])
         return tuple(result)
-
-
-def _register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], tuple[Shadowed, ...]]:
-    """Register entries as BackendConfig does: one config per pattern key, the last
-    registration winning at the first one's position."""
-    by_key: dict[Any, PatternConfig] = {}
-    shadowed = []
-    for entry in entries:
-        previous = by_key.get(entry.key)
-        if previous is not None:
-            shadowed.append(Shadowed(previous, entry))
-        by_key[entry.key] = entry
-    return tuple(by_key.values()), tuple(shadowed)
 
 
 def _user_path(path: Path) -> str:

@@ -181,6 +181,19 @@ class Shadowed:
     winner: PatternConfig
 
 
+def register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], tuple[Shadowed, ...]]:
+    """Register entries as BackendConfig does: one config per pattern key, the last
+    registration winning at the first one's position."""
+    by_key: dict[Pattern, PatternConfig] = {}
+    shadowed = []
+    for entry in entries:
+        previous = by_key.get(entry.key)
+        if previous is not None:
+            shadowed.append(Shadowed(previous, entry))
+        by_key[entry.key] = entry
+    return tuple(by_key.values()), tuple(shadowed)
+
+
 @dataclass(frozen=True)
 class SpecFile:
     """One input file: how the output names it, and its exact bytes."""

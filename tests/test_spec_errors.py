@@ -104,6 +104,14 @@ CASES = [
      SPEC, ['spec/fbgemm.toml: dtype_configs.fp16 config: name must be a Python identifier']),
     ("reserved_constant_name", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]", "[dtype_configs.torch]"),
      SPEC, ["spec/fbgemm.toml: dtype_configs.torch: name 'torch' is taken by the generated module's own imports"]),
+    ("getter_clashes_with_dtype_config", replace_in(SPEC, 'getter = "get_fbgemm_backend_config"',
+                                                    'getter = "fbgemm_default_op_fp16_dtype_config"'), SPEC,
+     ["spec/fbgemm.toml: backend.getter: 'fbgemm_default_op_fp16_dtype_config' is also the name of a dtype config"]),
+    ("derived_name_taken", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]",
+                                      "[dtype_configs.fbgemm_default_op_quint8_dtype_config_with_fixed_qparams_0to1]"), SPEC,
+     ["spec/fbgemm.toml: backend.op_groups[5].dtype_configs: the name "
+      "'fbgemm_default_op_quint8_dtype_config_with_fixed_qparams_0to1', of 'fbgemm_default_op_quint8_dtype_config' "
+      "with activation constraints 'fixed_qparams_0to1', is already taken"]),
     ("missing_include", replace_in(SPEC, '"op_groups/common.toml"', '"op_groups/missing.toml"'), SPEC,
      ["error: spec/op_groups/missing.toml: file not found; expected a TOML spec"]),
     ("empty_file", write(SPEC, b""), SPEC, ["error: spec/fbgemm.toml: file is empty; expected a TOML spec"]),
