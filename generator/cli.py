@@ -29,7 +29,7 @@ EPILOG = """\
 exit status:
   0  success; with --check, every output is fresh
   1  --check: an output is stale or hand-edited; --verify: the config differs from torch's
-  2  bad spec or bad usage (nothing is written)
+  2  bad spec or bad usage (nothing is written), or an output cannot be written
 
 examples:
   python -m generator spec/fbgemm.toml              regenerate generated/fbgemm.py
@@ -131,10 +131,16 @@ def main(argv: list[str] | None = None) -> int:
         if args.verify:
             status = max(status, _verify(jobs))
         return status
+    status = EXIT_OK
     for job in jobs:
-        wrote = write_if_changed(job.output, job.source)
+        try:
+            wrote = write_if_changed(job.output, job.source)
+        except OSError as error:
+            print(f"error: {job.output_display}: cannot write: {error.strerror or error}", file=sys.stderr)
+            status = EXIT_BAD_INPUT
+            continue
         print(f"{'wrote' if wrote else 'unchanged'}: {job.output_display}", file=sys.stderr)
-    return EXIT_OK
+    return status
 
 
 def _prepare(spec: Path, output: Path | None) -> _Job:

@@ -47,6 +47,8 @@ def write_if_changed(path: Path, content: str) -> bool:
     """Write ``content`` to ``path`` atomically; leave the file (and its mtime) alone
     when it already holds exactly that. Returns whether it wrote."""
     data = content.encode("utf-8")
+    if path.is_dir():
+        raise IsADirectoryError(21, "is a directory", str(path))
     try:
         if path.read_bytes() == data:
             return False

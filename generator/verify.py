@@ -240,8 +240,13 @@ def verify_source(backend: Backend, source: str) -> int:
         for line in missing:
             print(f"error: {line} (torch {torch.__version__})", file=sys.stderr)
         return EXIT_DIFFERENT
-    module = load_generated_module(source, backend.getter)
-    ours = getattr(module, backend.getter)()
+    try:
+        module = load_generated_module(source, backend.getter)
+        ours = getattr(module, backend.getter)()
+    except Exception as error:  # the installed torch rejects the config: report, don't crash
+        print(f"error: {spec}: the generated module fails with torch {torch.__version__}: "
+              f"{type(error).__name__}: {error}", file=sys.stderr)
+        return EXIT_DIFFERENT
     if backend.torch_getter is None:
         print(f"{spec}: builds {len(ours.configs)} pattern configs; no torch_getter to compare with")
         return EXIT_OK

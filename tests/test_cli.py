@@ -198,3 +198,19 @@ def test_console_script_behaves_like_the_module(workspace):
     (workspace / "generated" / "fbgemm.py").write_text("# stale\n")
     result = subprocess.run([str(script), "--check", "spec/fbgemm.toml"], cwd=workspace, capture_output=True, text=True)
     assert result.returncode == 1
+
+
+def test_an_output_that_cannot_be_written_is_a_clean_error(workspace):
+    (workspace / "out").mkdir()
+    result = run_generator("spec/fbgemm.toml", "-o", "out", cwd=workspace)
+    assert result.returncode == 2
+    assert "error: out: cannot write: is a directory" in result.stderr
+    assert "Traceback" not in result.stderr
+    readonly = workspace / "readonly"
+    readonly.mkdir()
+    readonly.chmod(0o500)
+    result = run_generator("spec/fbgemm.toml", "-o", "readonly/fbgemm.py", cwd=workspace)
+    if os.geteuid() != 0:  # root writes anywhere
+        assert result.returncode == 2 and "cannot write: Permission denied" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert sorted(p.name for p in readonly.iterdir()) in ([], ["fbgemm.py"])
