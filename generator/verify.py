@@ -8,7 +8,6 @@ by what they do to real modules, with ``is_qat`` True and False.
 
 from __future__ import annotations
 
-import copy
 import dataclasses
 import importlib
 import sys
@@ -95,7 +94,7 @@ def compare_backend_configs(
     common_ours = [key for key in our_configs if key in their_configs]
     common_theirs = [key for key in their_configs if key in our_configs]
     if common_ours != common_theirs:
-        first = next(i for i, (a, b) in enumerate(zip(common_ours, common_theirs)) if a != b)
+        first = next(i for i, (a, b) in enumerate(zip(common_ours, common_theirs, strict=True)) if a != b)
         differences.append(
             Difference("", f"pattern order differs from position {first}: {label(common_theirs[first])} -> {label(common_ours[first])}")
         )
@@ -132,7 +131,8 @@ def _same(old: Any, new: Any) -> bool:
     if isinstance(old, (list, tuple)):
         return len(old) == len(new) and all(_same(a, b) for a, b in zip(old, new))
     if isinstance(old, dict):
-        return list(old) == list(new) and all(_same(old[k], new[k]) for k in old)
+        # Key order carries no meaning in these mappings (input_type_to_index, ...).
+        return old.keys() == new.keys() and all(_same(old[k], new[k]) for k in old)
     return old is new or old == new
 
 
@@ -141,7 +141,7 @@ def _compare_dtype_configs(ours: list[DTypeConfig], theirs: list[DTypeConfig]) -
         return None if _same(theirs, ours) else f"{describe(theirs)} -> {describe(ours)}"
     if len(ours) != len(theirs):
         return f"{len(theirs)} dtype configs -> {len(ours)}"
-    for index, (new, old) in enumerate(zip(ours, theirs)):
+    for index, (new, old) in enumerate(zip(ours, theirs, strict=True)):
         for field in dict.fromkeys([*vars(old), *vars(new)]):
             old_value, new_value = getattr(old, field, None), getattr(new, field, None)
             if isinstance(old_value, DTypeWithConstraints) and isinstance(new_value, DTypeWithConstraints):
@@ -252,7 +252,7 @@ def verify_source(backend: Backend, source: str) -> int:
         return EXIT_OK
     theirs = getattr(importlib.import_module(backend.torch_getter.module), backend.torch_getter.path.rpartition(".")[2])()
     # Our keys are torch objects in the model's order: name them as the spec does.
-    names = {key: pattern_text(config) for key, config in zip(ours._pattern_complex_format_to_config, backend.pattern_configs)}
+    names = {key: pattern_text(config) for key, config in zip(ours._pattern_complex_format_to_config, backend.pattern_configs, strict=True)}
     differences = compare_backend_configs(ours, theirs, names)
     reference = f"{backend.torch_getter.path}() of torch {torch.__version__}"
     if not differences:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import GENERATED, REPO, run_generator, snapshot
+from conftest import GENERATED, run_generator, snapshot
 
 
 def edit(path: Path, old: str, new: str) -> None:

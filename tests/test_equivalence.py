@@ -7,15 +7,11 @@ difference it must catch is planted in a copy of torch's config.
 from __future__ import annotations
 
 import copy
-import enum
-import operator
 
-import pytest
 import torch
 from torch.ao.quantization.backend_config import (
     BackendConfig,
     BackendPatternConfig,
-    DTypeConfig,
     DTypeWithConstraints,
     ObservationType,
 )
@@ -33,7 +29,7 @@ def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_con
     their_keys = list(theirs._pattern_complex_format_to_config)
     assert len(our_keys) == len(their_keys) == len(theirs.configs)
     # Same objects, in the same order: identity, not a look-alike with the same repr.
-    assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys))
+    assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys, strict=True))
     assert compare_backend_configs(ours, theirs) == []
     measurements["pattern configs compared field by field"] = len(our_keys)
 

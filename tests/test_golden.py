@@ -9,7 +9,6 @@ import black
 import pytest
 
 from conftest import GENERATED, REPO, SPEC, run_generator
-from generator.cli import main
 from generator.loader import load_backend
 from generator.output import BLACK_MODE, format_source
 from generator.render import render

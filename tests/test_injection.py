@@ -4,7 +4,6 @@ attacked with payloads; each is refused (exit 2) or lands as inert data."""
 from __future__ import annotations
 
 import ast
-import os
 
 import pytest
 

@@ -104,7 +104,7 @@ def test_quantized_model_matches_torch_config(case, generated_module, torch_fbge
     with torch.no_grad():
         our_outputs, their_outputs = flat_values(ours(*inputs)), flat_values(theirs(*inputs))
     assert len(our_outputs) == len(their_outputs) > 0
-    for a, b in zip(our_outputs, their_outputs):
+    for a, b in zip(our_outputs, their_outputs, strict=True):
         if isinstance(a, torch.Tensor):
             assert a.dtype == b.dtype and torch.equal(a, b)
         else:
