@@ -52,6 +52,7 @@ RESERVED_NAMES = frozenset(
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
+_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+\Z")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _VERSION = re.compile(r"[0-9]+(\.[0-9]+)*([a-z0-9.+-]*)\Z")
 
@@ -203,13 +204,12 @@ class _Loader:
         allowed: tuple[str, ...],
         required: tuple[str, ...] = (),
     ) -> None:
-        prefix = f"{key}." if key else ""
         for name in table:
             if name not in allowed:
-                self.problem(doc.name, f"{prefix}{name}", f"unknown key; {_one_of(allowed, name)}")
+                self.problem(doc.name, _key(key, name), f"unknown key; {_one_of(allowed, name)}")
         for name in required:
             if name not in table:
-                self.problem(doc.name, f"{prefix}{name}", f"missing required key; expected {_REQUIRED_HINTS[name]}")
+                self.problem(doc.name, _key(key, name), f"missing required key; expected {_REQUIRED_HINTS[name]}")
 
     # -- files -----------------------------------------------------------------
 
@@ -342,7 +342,7 @@ class _Loader:
         if not self.check_type(doc, tables, dict, top_key):
             return
         for name, table in tables.items():
-            key = f"{top_key}.{name}"
+            key = _key(top_key, name)
             if not self.define(doc, kind, name, key):
                 continue
             registry[name] = None
@@ -480,7 +480,7 @@ class _Loader:
                 continue
             for name in row:
                 if not _is_identifier(name):
-                    self.problem(doc.name, f"{row_key}.{name}", "variable name must be a Python identifier")
+                    self.problem(doc.name, _key(row_key, name), "variable name must be a Python identifier")
             scopes.append(_Scope(row, row_key, index))
         return scopes
 
@@ -497,7 +497,7 @@ class _Loader:
             self.problem(doc.name, key, f"{scope.row_key} does not define {name!r}; it defines: {', '.join(scope.row) or 'nothing'}")
             return _MISSING, key
         scope.used.add(name)
-        return scope.row[name], f"{scope.row_key}.{name}"
+        return scope.row[name], _key(scope.row_key, name)
 
     def read_pattern_entry(self, doc: _Document, group: str, entry: Any, key: str, scope: _Scope) -> _OpGroupEntry | None:
         if not self.check_type(doc, entry, dict, key):
@@ -613,9 +613,9 @@ class _Loader:
         mapping = []
         for count, value in table.items():
             if not count.isdigit() or not count.isascii():
-                self.problem(doc.name, f"{key}.{count}", "expected a number of tensor arguments (0, 1, 2, ...) as key")
+                self.problem(doc.name, _key(key, count), "expected a number of tensor arguments (0, 1, 2, ...) as key")
                 continue
-            observation_type = self.observation_type(doc, value, f"{key}.{count}", scope)
+            observation_type = self.observation_type(doc, value, _key(key, count), scope)
             if observation_type is not None:
                 mapping.append((int(count), observation_type))
         return tuple(mapping)
@@ -628,9 +628,9 @@ class _Loader:
         mapping = []
         for name, value in table.items():
             if not _is_identifier(name):
-                self.problem(doc.name, f"{key}.{name}", "expected an input name such as 'weight' or 'bias'")
+                self.problem(doc.name, _key(key, name), "expected an input name such as 'weight' or 'bias'")
                 continue
-            index, index_key = self.deref(doc, value, f"{key}.{name}", scope)
+            index, index_key = self.deref(doc, value, _key(key, name), scope)
             if index is _MISSING:
                 continue
             if isinstance(index, bool) or not isinstance(index, int) or index < 0:
@@ -764,6 +764,12 @@ class _Loader:
                 derived[cache_key] = new
             result.append(derived[cache_key])
         return tuple(result)
+
+
+def _key(parent: str, name: str) -> str:
+    """A dotted key path as TOML writes it: names that are not bare keys are quoted."""
+    written = name if _BARE_KEY.match(name) else _show(name)
+    return f"{parent}.{written}" if parent else written
 
 
 def _user_path(path: Path) -> str:

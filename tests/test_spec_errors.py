@@ -101,7 +101,7 @@ CASES = [
                                    '{ bn_relu = "torch.ao.nn.intrinsic.BNReLU2d", extra = "x" },\n  { bn_relu = "torch.ao.nn.intrinsic.BNReLU3d" },'),
      SPEC, ["op_groups.bn.sections[1].for_each: variable 'extra' is not used by any pattern entry"]),
     ("bad_constant_name", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]", '[dtype_configs."fp16 config"]'),
-     SPEC, ['spec/fbgemm.toml: dtype_configs.fp16 config: name must be a Python identifier']),
+     SPEC, ["spec/fbgemm.toml: dtype_configs.'fp16 config': name must be a Python identifier"]),
     ("reserved_constant_name", replace_in(SPEC, "[dtype_configs.fbgemm_default_op_fp16_dtype_config]", "[dtype_configs.torch]"),
      SPEC, ["spec/fbgemm.toml: dtype_configs.torch: name 'torch' is taken by the generated module's own imports"]),
     ("getter_clashes_with_dtype_config", replace_in(SPEC, 'getter = "get_fbgemm_backend_config"',
