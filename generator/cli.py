@@ -10,7 +10,7 @@ from pathlib import Path
 
 from . import __version__
 from .errors import SpecError
-from .loader import display_base, load_backend
+from .loader import display_base, display_path, load_backend
 from .model import Backend
 from .output import format_source, header_digest, header_generator_version, write_if_changed
 from .render import TOOL_NAME, inputs_digest, pattern_text, regenerate_command, render
@@ -148,19 +148,11 @@ def _prepare(spec: Path, output: Path | None) -> _Job:
     base = display_base(spec)
     default_output = Path(backend.default_output)
     target = output if output is not None else default_output
-    output_display = _display(target, base)
+    output_display = display_path(target, base)
     custom = output is not None and target.resolve() != default_output.resolve()
     command = regenerate_command(backend.files[0].display_path, output_display if custom else None)
     source = format_source(render(backend, command))
     return _Job(spec, backend, target, output_display, command, source)
-
-
-def _display(path: Path, base: Path) -> str:
-    resolved = path.resolve()
-    try:
-        return resolved.relative_to(base).as_posix()
-    except ValueError:
-        return resolved.as_posix()
 
 
 def _check(jobs: list[_Job], show_diff: bool, fail: bool) -> int:
@@ -211,7 +203,8 @@ def _verify(jobs: list[_Job]) -> int:
         return EXIT_BAD_INPUT
     status = EXIT_OK
     for job in jobs:
-        status = max(status, verify_source(job.backend, job.source))
+        if not verify_source(job.backend, job.source):
+            status = EXIT_DIFFERENT
     return status
 
 

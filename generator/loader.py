@@ -117,6 +117,12 @@ def display_base(spec_path: Path) -> Path:
     return start
 
 
+def display_path(path: Path, base: Path) -> str:
+    """How generated files name a path: relative to ``base`` (see display_base), so
+    the same spec gives the same bytes from any working directory."""
+    return Path(os.path.relpath(path.resolve(), base)).as_posix()
+
+
 def _type_name(value: Any) -> str:
     if isinstance(value, bool):
         return "boolean"
@@ -213,15 +219,6 @@ class _Loader:
 
     # -- files -----------------------------------------------------------------
 
-    def display(self, path: Path) -> str:
-        """How generated files name an input: relative to the display base, so the
-        same spec gives the same bytes from any working directory."""
-        resolved = path.resolve()
-        try:
-            return resolved.relative_to(self.base).as_posix()
-        except ValueError:
-            return Path(os.path.relpath(resolved, self.base)).as_posix()
-
     def read(self, path: Path, allowed_top: tuple[str, ...]) -> _Document | None:
         """Read and parse one TOML file; report why not and return None if it cannot be."""
         name = _user_path(path)
@@ -251,7 +248,7 @@ class _Loader:
         except UnicodeDecodeError as error:
             self.problem(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
             return None
-        self.files.append(SpecFile(self.display(path), raw))
+        self.files.append(SpecFile(display_path(path, self.base), raw))
         try:
             data = tomllib.loads(text)
         except tomllib.TOMLDecodeError as error:

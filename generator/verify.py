@@ -24,10 +24,6 @@ from torch.ao.quantization.backend_config import BackendConfig, DTypeConfig, DTy
 from .model import Backend, PatternConfig, Symbol
 from .render import pattern_text, symbols_of
 
-EXIT_OK = 0
-EXIT_DIFFERENT = 1
-EXIT_BAD_INPUT = 2
-
 # Constructor arguments for the modules fusion patterns are made of.
 _EXAMPLE_ARGS: dict[str, tuple[int, ...]] = {
     "Conv1d": (2, 2, 1),
@@ -231,25 +227,25 @@ def _resolve(symbol: Symbol) -> str | None:
     return None
 
 
-def verify_source(backend: Backend, source: str) -> int:
+def verify_source(backend: Backend, source: str) -> bool:
     """``--verify``: import the generated source and compare it with torch's config.
-    Prints a report; returns an exit status."""
+    Prints a report; returns whether they are the same."""
     spec = backend.files[0].display_path
     missing = missing_symbols(backend)
     if missing:
         for line in missing:
             print(f"error: {line} (torch {torch.__version__})", file=sys.stderr)
-        return EXIT_DIFFERENT
+        return False
     try:
         module = load_generated_module(source, backend.getter)
         ours = getattr(module, backend.getter)()
     except Exception as error:  # the installed torch rejects the config: report, don't crash
         print(f"error: {spec}: the generated module fails with torch {torch.__version__}: "
               f"{type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_DIFFERENT
+        return False
     if backend.torch_getter is None:
         print(f"{spec}: builds {len(ours.configs)} pattern configs; no torch_getter to compare with")
-        return EXIT_OK
+        return True
     theirs = getattr(importlib.import_module(backend.torch_getter.module), backend.torch_getter.path.rpartition(".")[2])()
     # Our keys are torch objects in the model's order: name them as the spec does.
     names = {key: pattern_text(config) for key, config in zip(ours._pattern_complex_format_to_config, backend.pattern_configs, strict=True)}
@@ -257,8 +253,8 @@ def verify_source(backend: Backend, source: str) -> int:
     reference = f"{backend.torch_getter.path}() of torch {torch.__version__}"
     if not differences:
         print(f"{spec}: same as {reference}: {len(ours.configs)} pattern configs, every field equal")
-        return EXIT_OK
+        return True
     print(f"{spec}: {len(differences)} difference(s) from {reference} (old -> new is torch -> spec):")
     for difference in differences:
         print(f"  {difference}")
-    return EXIT_DIFFERENT
+    return False
