@@ -1,54 +1,51 @@
-"""The command line: python -m generator SPEC [SPEC ...] [-o OUT] [--check] [--diff] [--stdout] [--verify]."""
+"""The command line: python -m generator SPEC [SPEC ...] [-o OUT] [--check] [--diff] [--stdout] [--verify] ..."""
 
 from __future__ import annotations
 
 import argparse
-import difflib
+import signal
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 
 from . import __version__
 from .errors import SpecError
-from .loader import display_base, display_path, load_backend
-from .model import Backend
-from .output import format_source, header_digest, header_generator_version, write_if_changed
-from .render import TOOL_NAME, inputs_digest, pattern_text, regenerate_command, render
+from .freshness import FRESH, unified_diff, verdict
+from .header import TOOL_NAME
+from .jobs import Job, UsageError, check_outputs, plan
+from .output import OutputError, write_output
+from .text import printable
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
 EXIT_BAD_INPUT = 2
+# As black: a bug in the generator, not a verdict about the spec.
+EXIT_INTERNAL_ERROR = 123
 
 DESCRIPTION = """\
 Generate a plain Python module holding a torch.ao.quantization BackendConfig
 from a TOML spec. Without a mode flag, each spec's module is (re)written to the
 output the spec names (backend.output), only when its content changed.
+
+SPEC is a path to a spec, or builtin:NAME for a spec shipped with the generator
+(builtin:fbgemm.toml, builtin:x86.toml, ...; needs -o).
 """
 
 EPILOG = """\
 exit status:
-  0  success; with --check, every output is fresh
-  1  --check: an output is stale or hand-edited; --verify: the config differs from torch's
-  2  bad spec or bad usage (nothing is written), or an output cannot be written
+  0    success; with --check, every output is fresh
+  1    --check: an output is stale, hand-edited or missing; --verify: the config
+       differs from torch's
+  2    bad spec or bad usage (nothing is written), an output that cannot or must
+       not be written, or a symbol --resolve cannot find
+  123  internal error of the generator (please report it)
 
 examples:
   python -m generator spec/fbgemm.toml              regenerate generated/fbgemm.py
   python -m generator --check spec/*.toml           fail (exit 1) if any output is out of date
   python -m generator --check --diff spec/*.toml    ... and show what would change
   python -m generator --verify spec/fbgemm.toml     compare with the installed torch's config
+  python -m generator builtin:x86.toml -o vendor/x86_backend_config.py
 """
-
-
-@dataclass
-class _Job:
-    """One spec, loaded and rendered, and where its module goes."""
-
-    spec: Path
-    backend: Backend
-    output: Path
-    output_display: str
-    regenerate: str  # the command that regenerates this output
-    source: str
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -58,151 +55,210 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("specs", metavar="SPEC", nargs="+", type=Path, help="backend spec (TOML)")
-    parser.add_argument(
-        "-o",
-        "--output",
-        type=Path,
-        help="write the module here instead of the spec's backend.output (one SPEC only)",
-    )
+    parser.add_argument("specs", metavar="SPEC", nargs="+", help="backend spec (TOML path or builtin:NAME)")
+    parser.add_argument("-o", "--output", type=Path, help="write the module here instead of the spec's backend.output (one SPEC only)")
     parser.add_argument(
         "--check",
         action="store_true",
         help="write nothing; exit 1 if any output differs from what its spec generates, "
-        "saying whether it is stale (its inputs changed) or hand-edited",
+        "saying whether it is missing, stale (its inputs changed) or hand-edited",
     )
     parser.add_argument(
         "--diff",
         action="store_true",
-        help="write nothing; print a unified diff of what regenerating would change "
+        help="write nothing; print a patch (git apply accepts it) of what regenerating would change "
         "(exit 0 unless combined with --check)",
     )
-    parser.add_argument(
-        "--stdout", action="store_true", help="write nothing; print the generated module to standard output"
-    )
+    parser.add_argument("--stdout", action="store_true", help="write nothing; print the generated module to standard output")
     parser.add_argument(
         "--verify",
         action="store_true",
         help="write nothing; import the generated module with the installed torch and compare "
         "its config, pattern by pattern and field by field, with torch's own (exit 1 on any difference)",
     )
+    parser.add_argument(
+        "--resolve",
+        action="store_true",
+        help="write nothing; import every symbol the spec names with the installed torch and "
+        "report each one that does not exist, with its spec file and key (exit 2)",
+    )
+    parser.add_argument(
+        "--no-cache",
+        action="store_true",
+        help="do not trust the digests in existing outputs' headers: always render, format and compare bytes",
+    )
+    parser.add_argument(
+        "--force",
+        action="store_true",
+        help="replace an existing output even when it was not generated by this tool",
+    )
     parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
     return parser
 
 
 def main(argv: list[str] | None = None) -> int:
+    arguments = sys.argv[1:] if argv is None else list(argv)
+    previous = _terminate_cleanly()
+    try:
+        return _main(arguments)
+    except KeyboardInterrupt:
+        print("error: interrupted", file=sys.stderr)
+        return 130
+    except Exception as error:  # a bug: one line, a distinct status, never a silent success
+        print(printable(f"error: internal error: {type(error).__name__}: {error} (please report it)"), file=sys.stderr)
+        return EXIT_INTERNAL_ERROR
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _terminate_cleanly() -> signal.Handlers | None:
+    """SIGTERM raises SystemExit, so that temporary files are removed on the way out."""
+
+    def handler(signum: int, frame: object) -> None:
+        raise SystemExit(128 + signum)
+
+    return signal.signal(signal.SIGTERM, handler)  # type: ignore[return-value]
+
+
+def _main(argv: list[str]) -> int:
     parser = _parser()
     args = parser.parse_args(argv)
     if args.output is not None and len(args.specs) > 1:
         parser.error("-o/--output takes one SPEC only")
-    if args.stdout and (args.check or args.diff or args.verify):
-        parser.error("--stdout cannot be combined with --check, --diff or --verify")
+    if args.stdout and (args.check or args.diff or args.verify or args.resolve):
+        parser.error("--stdout cannot be combined with --check, --diff, --verify or --resolve")
+    writes = not (args.check or args.diff or args.stdout or args.verify or args.resolve)
+    fast = not (args.no_cache or args.stdout or args.verify or args.resolve)
 
-    jobs = []
+    jobs: list[Job] = []
     failed = False
     for spec in args.specs:
         try:
-            jobs.append(_prepare(spec, args.output))
+            job = plan(spec, args.output, fast)
+            if not job.fresh:
+                job.load()
+            jobs.append(job)
         except SpecError as error:
             failed = True
             for problem in error.problems:
-                print(f"error: {problem}", file=sys.stderr)
+                _error(str(problem))
+        except (UsageError, OutputError) as error:
+            failed = True
+            _error(str(error))
     if failed:
         # One bad spec writes nothing at all: the outputs stay as they were.
         return EXIT_BAD_INPUT
-    for job in jobs:
-        for shadowed in job.backend.shadowed:
-            winner, replaced = shadowed.winner, shadowed.replaced
-            print(
-                f"warning: {winner.origin.file}: {winner.origin.key}: pattern {pattern_text(winner)} "
-                f"is registered again and replaces {replaced.origin.key} "
-                "(BackendConfig keeps one config per pattern)",
-                file=sys.stderr,
-            )
+    try:
+        check_outputs(jobs)
+    except UsageError as error:
+        _error(str(error))
+        return EXIT_BAD_INPUT
+    _warn_shadowed(jobs)
 
     if args.stdout:
         for job in jobs:
-            sys.stdout.write(job.source)
+            sys.stdout.flush()
+            sys.stdout.buffer.write((job.source or "").encode("utf-8"))
         return EXIT_OK
-    if args.check or args.diff or args.verify:
-        status = EXIT_OK
-        if args.check or args.diff:
-            status = _check(jobs, show_diff=args.diff, fail=args.check)
-        if args.verify:
-            status = max(status, _verify(jobs))
-        return status
+    if writes:
+        return _write(jobs, args.force)
     status = EXIT_OK
-    for job in jobs:
-        try:
-            wrote = write_if_changed(job.output, job.source)
-        except OSError as error:
-            print(f"error: {job.output_display}: cannot write: {error.strerror or error}", file=sys.stderr)
-            status = EXIT_BAD_INPUT
-            continue
-        print(f"{'wrote' if wrote else 'unchanged'}: {job.output_display}", file=sys.stderr)
+    if args.check or args.diff:
+        status = _check(jobs, show_diff=args.diff, fail=args.check)
+    if args.resolve:
+        status = max(status, _resolve(jobs))
+    if args.verify:
+        status = max(status, _verify(jobs))
     return status
 
 
-def _prepare(spec: Path, output: Path | None) -> _Job:
-    backend = load_backend(spec)
-    base = display_base(spec)
-    default_output = Path(backend.default_output)
-    target = output if output is not None else default_output
-    output_display = display_path(target, base)
-    custom = output is not None and target.resolve() != default_output.resolve()
-    command = regenerate_command(backend.files[0].display_path, output_display if custom else None)
-    source = format_source(render(backend, command))
-    return _Job(spec, backend, target, output_display, command, source)
+def _error(message: str) -> None:
+    print(printable(f"error: {message}"), file=sys.stderr)
 
 
-def _check(jobs: list[_Job], show_diff: bool, fail: bool) -> int:
+def _warn_shadowed(jobs: list[Job]) -> None:
+    """Warn about a later registration that replaces an earlier one, unless the
+    spec marks it as intended (replaces_earlier = true)."""
+    for job in jobs:
+        if job.backend is None:
+            continue
+        for shadowed in job.backend.shadowed:
+            if shadowed.intended:
+                continue
+            winner, replaced = shadowed.winner, shadowed.replaced
+            print(
+                printable(
+                    f"warning: {winner.origin.file}: {winner.origin.key}: pattern {winner.pattern_text} "
+                    f"is registered again and replaces {replaced.origin.key} "
+                    "(BackendConfig keeps one config per pattern; mark it replaces_earlier = true if intended)"
+                ),
+                file=sys.stderr,
+            )
+
+
+def _write(jobs: list[Job], force: bool) -> int:
+    status = EXIT_OK
+    for job in jobs:
+        if job.fresh:
+            print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
+            continue
+        try:
+            wrote = write_output(job.output, job.source or "", force=force)
+        except OutputError as error:
+            _error(f"{job.output_display}: {error}")
+            status = EXIT_BAD_INPUT
+            continue
+        except OSError as error:
+            _error(f"{job.output_display}: cannot write: {error.strerror or error}")
+            status = EXIT_BAD_INPUT
+            continue
+        print(f"{'wrote' if wrote else 'unchanged'}: {printable(job.output_display)}", file=sys.stderr)
+    return status
+
+
+def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:
     stale = 0
     for job in jobs:
-        try:
-            current = job.output.read_text(encoding="utf-8")
-        except FileNotFoundError:
-            current = None
-        except (OSError, UnicodeDecodeError) as error:
-            current = f"<unreadable: {error}>"
-        if current == job.source:
+        if job.fresh:
+            continue
+        assert job.source is not None
+        why = verdict(job.current, job.source, job.inputs, job.files)
+        if why == FRESH:
             continue
         stale += 1
         if show_diff:
-            sys.stdout.writelines(
-                difflib.unified_diff(
-                    (current or "").splitlines(keepends=True),
-                    job.source.splitlines(keepends=True),
-                    fromfile=f"a/{job.output_display}",
-                    tofile=f"b/{job.output_display}",
-                )
-            )
+            sys.stdout.flush()
+            sys.stdout.buffer.write(unified_diff(job.current, job.source, job.output_display))
+            sys.stdout.buffer.flush()
         if fail:
-            print(f"{job.output_display}: {_why_stale(job, current)}; regenerate with: {job.regenerate}", file=sys.stderr)
+            print(printable(f"{job.output_display}: {why}; regenerate with: {job.command}"), file=sys.stderr)
     if fail:
-        fresh = len(jobs) - stale
-        print(f"{stale} stale, {fresh} fresh", file=sys.stderr)
+        print(f"{stale} stale, {len(jobs) - stale} fresh", file=sys.stderr)
         return EXIT_DIFFERENT if stale else EXIT_OK
     return EXIT_OK
 
 
-def _why_stale(job: _Job, current: str | None) -> str:
-    if current is None:
-        return "missing"
-    if header_digest(current) != inputs_digest(job.backend):
-        return "stale (its spec inputs changed since it was generated)"
-    if header_generator_version(current) != __version__:
-        return f"stale (generated by {TOOL_NAME} {header_generator_version(current)}, this is {__version__})"
-    return "hand-edited (its body no longer matches what its spec generates)"
+def _resolve(jobs: list[Job]) -> int:
+    from .resolve import missing_symbols
+
+    status = EXIT_OK
+    for job in jobs:
+        assert job.backend is not None
+        for line in missing_symbols(job.backend):
+            _error(line)
+            status = EXIT_BAD_INPUT
+    return status
 
 
-def _verify(jobs: list[_Job]) -> int:
+def _verify(jobs: list[Job]) -> int:
     try:
         from .verify import verify_source
     except ImportError as error:
-        print(f"error: --verify needs torch installed ({error})", file=sys.stderr)
+        _error(f"--verify needs torch installed ({error})")
         return EXIT_BAD_INPUT
     status = EXIT_OK
     for job in jobs:
+        assert job.backend is not None and job.source is not None
         if not verify_source(job.backend, job.source):
             status = EXIT_DIFFERENT
     return status

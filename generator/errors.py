@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .text import printable
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -16,7 +18,9 @@ class Problem:
         where = self.file if self.line is None else f"{self.file}:{self.line}"
         if self.key:
             where = f"{where}: {self.key}"
-        return f"{where}: {self.message}"
+        # File names, keys and values come from the spec: never let them reach the
+        # terminal with raw newlines or escape sequences.
+        return printable(f"{where}: {self.message}")
 
 
 class SpecError(Exception):
@@ -25,3 +29,28 @@ class SpecError(Exception):
     def __init__(self, problems: list[Problem]):
         super().__init__("\n".join(str(problem) for problem in problems))
         self.problems = problems
+
+
+class Reporter:
+    """Collects problems in the order found, each once."""
+
+    def __init__(self) -> None:
+        self._problems: dict[Problem, None] = {}
+        # Counts every report, repeats included, so a caller can tell whether its
+        # own checks failed even when the problem was already listed.
+        self.reported = 0
+
+    def add(self, file: str, key: str, message: str, line: int | None = None) -> None:
+        self.reported += 1
+        self._problems.setdefault(Problem(file, key, message, line), None)
+
+    @property
+    def problems(self) -> list[Problem]:
+        return list(self._problems)
+
+    def __bool__(self) -> bool:
+        return bool(self._problems)
+
+    def raise_if_any(self) -> None:
+        if self._problems:
+            raise SpecError(self.problems)

@@ -6,7 +6,7 @@ already been validated, so the renderer never has to check anything.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Union
 
 # BackendPatternConfig's default observation type.
@@ -57,6 +57,10 @@ class Symbol:
         """The module to import for this symbol: everything before the last dot."""
         return self.path.rpartition(".")[0]
 
+    @property
+    def name(self) -> str:
+        return self.path.rpartition(".")[2]
+
 
 @dataclass(frozen=True)
 class MethodName:
@@ -77,7 +81,69 @@ class SequentialFuser:
     fused_module: Symbol
 
 
-FuserMethod = Union[Symbol, SequentialFuser]
+# The argument structure of a fuser: names, nested like the matched pattern.
+ArgumentShape = Union[str, tuple]
+
+
+@dataclass(frozen=True)
+class FoldBatchNorm:
+    """Replace module ``into`` by ``using(into, batch_norm)`` (e.g. fuse_conv_bn_eval)."""
+
+    into: str
+    batch_norm: str
+    using: Symbol
+
+
+@dataclass(frozen=True)
+class FuserDef:
+    """A fuser method declared as data (``[fusers.NAME]``); the generated module
+    defines it as a function. Its steps run in this order: the training-mode check,
+    the QAT refusal, the module type check, the batch norm fold, the fused module."""
+
+    name: str
+    doc: str
+    origin: Origin
+    arguments: tuple[ArgumentShape, ...]
+    same_training_mode: str | None  # AssertionError message when modes differ
+    supports_qat: bool
+    error_modules: tuple[str, ...]  # the modules NotImplementedError messages show
+    eval_types: tuple[tuple[str, Symbol], ...]  # exact module types required in eval
+    fold_batch_norm: FoldBatchNorm | None
+    fused_module: Symbol
+    fused_arguments: tuple[str, ...]
+
+    def symbols(self) -> list[Symbol]:
+        found = [symbol for _, symbol in self.eval_types]
+        if self.fold_batch_norm is not None:
+            found.append(self.fold_batch_norm.using)
+        return [*found, self.fused_module]
+
+
+@dataclass(frozen=True)
+class NamedFuser:
+    """A reference to a fuser declared in ``[fusers]``."""
+
+    fuser: FuserDef
+
+
+FuserMethod = Union[Symbol, SequentialFuser, NamedFuser]
+
+
+@dataclass(frozen=True)
+class NodeAt:
+    """A root node getter: the node at ``path`` of the matched (reversed, nested) pattern."""
+
+    path: tuple[int, ...]
+
+
+@dataclass(frozen=True)
+class NodesAt:
+    """An extra inputs getter: the nodes at ``paths`` of the matched pattern, as a list."""
+
+    paths: tuple[tuple[int, ...], ...]
+
+
+NodeGetter = Union[Symbol, NodeAt, NodesAt]
 
 
 @dataclass(frozen=True)
@@ -89,6 +155,8 @@ class DTypeWithConstraints:
     scale_max_upper_bound: int | float | None = None
     scale_exact_match: float | None = None
     zero_point_exact_match: int | None = None
+    # A named [constraints] table becomes a module-level constant of this name.
+    name: str | None = field(default=None, compare=False)
 
     @property
     def has_constraints(self) -> bool:
@@ -106,6 +174,9 @@ class DTypeWithConstraints:
         )
 
 
+BOUND_NAMES = tuple(name for name, _ in DTypeWithConstraints().bounds())
+
+
 @dataclass(frozen=True)
 class DTypeConfig:
     """A named DTypeConfig; ``name`` is the module-level constant it becomes."""
@@ -120,10 +191,13 @@ class DTypeConfig:
     base: str | None = None
     activation_constraints: str | None = None
 
+    def named_constraints(self) -> list[DTypeWithConstraints]:
+        return [dtype for dtype in (self.input, self.output, self.weight) if dtype.name is not None]
+
 
 @dataclass(frozen=True)
 class Origin:
-    """Where a pattern entry was written: for warnings and generated comments."""
+    """Where a pattern entry (or a declaration) was written: for messages and comments."""
 
     file: str
     key: str
@@ -144,22 +218,67 @@ class PatternConfig:
     reference_quantized_module: Symbol | None
     fused_module: Symbol | None
     fuser_method: FuserMethod | None
-    root_node_getter: Symbol | None
-    extra_inputs_getter: Symbol | None
+    root_node_getter: NodeGetter | None
+    extra_inputs_getter: NodeGetter | None
     num_tensor_args_to_observation_type: tuple[tuple[int, str], ...]
     input_type_to_index: tuple[tuple[str, int], ...]
+    # The spec says this entry may replace an earlier registration of its pattern.
+    replaces_earlier: bool = False
 
     @property
     def key(self) -> Pattern:
         """The pattern in torch's reversed nested tuple format: BackendConfig's key."""
         if self.pattern_complex_format is not None:
             return self.pattern_complex_format
-        pattern = self.pattern
-        if not isinstance(pattern, tuple):
-            return pattern
-        if len(pattern) == 2:
-            return (pattern[1], pattern[0])
-        return (pattern[2], (pattern[1], pattern[0]))
+        return reversed_nested(self.pattern)
+
+    @property
+    def pattern_text(self) -> str:
+        """The pattern as the spec writes it: public paths, forward order."""
+        return pattern_text(self.pattern if self.pattern is not None else self.pattern_complex_format)
+
+    def symbols(self) -> list[Symbol]:
+        """Every symbol this config refers to, in field order."""
+        found: list[Symbol] = []
+
+        def visit(value: object) -> None:
+            if isinstance(value, Symbol):
+                found.append(value)
+            elif isinstance(value, SequentialFuser):
+                found.append(value.fused_module)
+            elif isinstance(value, NamedFuser):
+                found.extend(value.fuser.symbols())
+            elif isinstance(value, tuple):
+                for item in value:
+                    visit(item)
+
+        visit(self.pattern)
+        visit(self.pattern_complex_format)
+        for name in SYMBOL_FIELDS:
+            visit(getattr(self, name))
+        visit(self.fuser_method)
+        visit(self.root_node_getter)
+        visit(self.extra_inputs_getter)
+        return found
+
+
+def pattern_text(pattern: object) -> str:
+    if isinstance(pattern, Symbol):
+        return pattern.path
+    if isinstance(pattern, MethodName):
+        return repr(pattern.name)
+    assert isinstance(pattern, tuple)
+    return f"({', '.join(pattern_text(item) for item in pattern)})"
+
+
+def reversed_nested(pattern: Pattern | None) -> Pattern | None:
+    """A forward-order sequential pattern in torch's reversed nested format:
+    (a, b) -> (b, a); (a, b, c) -> (c, (b, a))."""
+    if not isinstance(pattern, tuple):
+        return pattern
+    if len(pattern) == 2:
+        return (pattern[1], pattern[0])
+    return (pattern[2], (pattern[1], pattern[0]))
 
 
 # PatternConfig fields that hold a plain Symbol; the spec uses the same keys.
@@ -168,8 +287,6 @@ SYMBOL_FIELDS = (
     "qat_module",
     "reference_quantized_module",
     "fused_module",
-    "root_node_getter",
-    "extra_inputs_getter",
 )
 
 
@@ -179,6 +296,10 @@ class Shadowed:
 
     replaced: PatternConfig
     winner: PatternConfig
+
+    @property
+    def intended(self) -> bool:
+        return self.winner.replaces_earlier
 
 
 def register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], tuple[Shadowed, ...]]:
@@ -196,10 +317,14 @@ def register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], t
 
 @dataclass(frozen=True)
 class SpecFile:
-    """One input file: how the output names it, and its exact bytes."""
+    """One input file: how the output names it (a project-relative path, or a
+    ``builtin:`` reference for a file shipped with the generator), and its bytes
+    with line endings normalized (so a CRLF checkout digests the same)."""
 
     display_path: str
     content: bytes
+    role: str = "include"  # "spec", "extends" or "include"
+    identity: str = field(default="", compare=False)  # the real path on disk
 
 
 @dataclass(frozen=True)
@@ -212,9 +337,14 @@ class Backend:
     torch_version: str
     torch_getter: Symbol | None
     default_output: str
+    # Named DTypeWithConstraints the dtype configs refer to: module-level constants.
+    constraints: tuple[DTypeWithConstraints, ...]
     dtype_configs: tuple[DTypeConfig, ...]
+    fusers: tuple[FuserDef, ...]
     # Effective configs in BackendConfig's order: one per pattern, the last registration winning.
     pattern_configs: tuple[PatternConfig, ...]
     shadowed: tuple[Shadowed, ...]
-    # The spec file first, then the files it includes.
+    # The spec file first, then the specs it extends and the files they include.
     files: tuple[SpecFile, ...]
+    # Extra top-level modules symbols may come from (besides torch and operator).
+    allowed_roots: tuple[str, ...] = ()

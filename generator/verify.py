@@ -22,7 +22,7 @@ import torch.ao.quantization.backend_config.utils  # noqa: F401
 from torch.ao.quantization.backend_config import BackendConfig, DTypeConfig, DTypeWithConstraints
 
 from .model import Backend, PatternConfig, Symbol
-from .render import pattern_text, symbols_of
+from .resolve import missing_symbols
 
 # Constructor arguments for the modules fusion patterns are made of.
 _EXAMPLE_ARGS: dict[str, tuple[int, ...]] = {
@@ -198,35 +198,6 @@ def load_generated_module(source: str, name: str) -> types.ModuleType:
     return module
 
 
-def missing_symbols(backend: Backend) -> list[str]:
-    """Each symbol the installed torch lacks, with the spec file and key that name it."""
-    missing = []
-    seen: set[str] = set()
-    for config in _all_entries(backend):
-        for symbol in symbols_of(config):
-            if symbol.path in seen:
-                continue
-            seen.add(symbol.path)
-            problem = _resolve(symbol)
-            if problem:
-                missing.append(f"{config.origin.file}: {config.origin.key}: {symbol.path}: {problem}")
-    return missing
-
-
-def _all_entries(backend: Backend) -> list[PatternConfig]:
-    return [*backend.pattern_configs, *(shadowed.replaced for shadowed in backend.shadowed)]
-
-
-def _resolve(symbol: Symbol) -> str | None:
-    try:
-        module = importlib.import_module(symbol.module)
-    except ImportError as error:
-        return f"cannot import {symbol.module} ({error})"
-    if not hasattr(module, symbol.path.rpartition(".")[2]):
-        return f"{symbol.module} has no attribute {symbol.path.rpartition('.')[2]!r}"
-    return None
-
-
 def verify_source(backend: Backend, source: str) -> bool:
     """``--verify``: import the generated source and compare it with torch's config.
     Prints a report; returns whether they are the same."""
@@ -248,7 +219,7 @@ def verify_source(backend: Backend, source: str) -> bool:
         return True
     theirs = getattr(importlib.import_module(backend.torch_getter.module), backend.torch_getter.path.rpartition(".")[2])()
     # Our keys are torch objects in the model's order: name them as the spec does.
-    names = {key: pattern_text(config) for key, config in zip(ours._pattern_complex_format_to_config, backend.pattern_configs, strict=True)}
+    names = {key: config.pattern_text for key, config in zip(ours._pattern_complex_format_to_config, backend.pattern_configs, strict=True)}
     differences = compare_backend_configs(ours, theirs, names)
     reference = f"{backend.torch_getter.path}() of torch {torch.__version__}"
     if not differences:

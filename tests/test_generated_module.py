@@ -10,17 +10,13 @@ import textwrap
 from conftest import GENERATED, REPO
 
 # Modules a generated module may import: torch's public ones and the stdlib.
-ALLOWED_IMPORTS = {
-    "operator",
-    "torch",
-    "torch.nn",
-    "torch.nn.functional",
-    "torch.ao.quantization.backend_config",
-    "torch.ao.quantization.backend_config.utils",
-    "torch.ao.quantization.fuser_method_mappings",
-}
+ALLOWED_IMPORTS = {"importlib", "operator", "torch", "torch.nn.functional"}
 ALLOWED_PREFIXES = ("torch.ao.nn.",)
+# Modules names may be imported from, and which: public names only (checked below).
 ALLOWED_FROM_IMPORTS = {
+    "collections.abc": {"Callable"},
+    "typing": {"Any"},
+    "torch": {"nn"},
     "torch.ao.quantization.backend_config": {
         "BackendConfig",
         "BackendPatternConfig",
@@ -28,6 +24,9 @@ ALLOWED_FROM_IMPORTS = {
         "DTypeWithConstraints",
         "ObservationType",
     },
+    "torch.ao.quantization.fuser_method_mappings": None,
+    "torch.ao.quantization.utils": {"MatchAllNode"},
+    "torch.nn.utils.fusion": None,
 }
 
 
@@ -46,10 +45,13 @@ def test_imports_are_only_public_torch_modules_and_stdlib():
     imports = list(_imports(tree))
     assert imports, "the generated module must import torch"
     for module, name in imports:
-        assert module in ALLOWED_IMPORTS or module.startswith(ALLOWED_PREFIXES), module
+        if name is None:
+            assert module in ALLOWED_IMPORTS or module.startswith(ALLOWED_PREFIXES), module
+        else:
+            assert module in ALLOWED_FROM_IMPORTS, (module, name)
+            allowed = ALLOWED_FROM_IMPORTS[module]
+            assert (allowed is None and not name.startswith("_")) or name in allowed, (module, name)
         assert not any(part.startswith("_") for part in module.split(".")), module
-        if name is not None:
-            assert name in ALLOWED_FROM_IMPORTS.get(module, set()), (module, name)
     # No private torch name is reached through an attribute either.
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and node.attr.startswith("_"):

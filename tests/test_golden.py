@@ -9,13 +9,12 @@ import black
 import pytest
 
 from conftest import GENERATED, REPO, SPEC, run_generator
-from generator.loader import load_backend
-from generator.output import BLACK_MODE, format_source
-from generator.render import render
+from generator.formatting import BLACK_MODE
+from generator.jobs import generate_source
 
 
 def test_regenerating_reproduces_the_committed_file_byte_for_byte():
-    source = format_source(render(load_backend(SPEC)))
+    source = generate_source(SPEC)
     assert source == GENERATED.read_text(encoding="utf-8")
 
 
@@ -26,19 +25,20 @@ def test_black_leaves_the_generated_file_unchanged():
 
 
 def test_header_names_spec_command_digest_versions_and_no_local_details():
-    header = [line for line in GENERATED.read_text().splitlines()[:8] if line.startswith("#")]
+    header = [line for line in GENERATED.read_text().splitlines()[:10] if line.startswith("#")]
     text = "\n".join(header)
     assert "@generated" in text and "DO NOT EDIT" in text
     assert "Spec: spec/fbgemm.toml" in text
     assert "Regenerate: python -m generator spec/fbgemm.toml" in text
-    assert "Inputs sha256: " in text
-    assert "torch 2.13.0" in text
+    assert "Inputs sha256: " in text and "Signature sha256: " in text
+    assert "Targets: torch 2.13.0" in text
+    assert "Verified" not in text  # generation verifies nothing; --verify does
     assert str(REPO) not in GENERATED.read_text()
     assert not any(token in text for token in ("2026", "UTC", "/work", "/home", "/tmp"))
 
 
 def test_spec_torch_version_is_the_installed_one(fbgemm_backend):
-    """The header's "verified against" claim is checked by this very suite."""
+    """The release the header says the spec targets is the one this suite compares with."""
     import torch
 
     assert torch.__version__.split("+")[0] == fbgemm_backend.torch_version
@@ -89,11 +89,13 @@ def test_templates_render_with_strict_undefined(tmp_path, monkeypatch):
     import jinja2
 
     from generator import render as render_module
+    from generator.loader import load_backend
 
-    (tmp_path / render_module.TEMPLATE_NAME).write_text("{{ header }}{{ no_such_value }}\n")
+    (tmp_path / render_module.MODULE_TEMPLATE).write_text("{{ header }}{{ no_such_value }}\n")
+    (tmp_path / render_module.ENTRY_TEMPLATE).write_text("{{ items }}\n")
     monkeypatch.setattr(render_module, "templates_dir", lambda: tmp_path)
     with pytest.raises(jinja2.UndefinedError):
-        render(load_backend(SPEC))
+        render_module.render(load_backend(SPEC), ["header"])
 
 
 def test_the_wheel_ships_the_templates_and_works_outside_the_checkout(tmp_path):

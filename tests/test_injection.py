@@ -10,8 +10,7 @@ import pytest
 from conftest import run_generator
 from generator.errors import SpecError
 from generator.loader import load_backend
-from generator.output import format_source
-from generator.render import render
+from generator.formatting import build_module
 from tiny_spec import ALLOWED_CALLS, TINY_SPEC, calls_in, string_sites, substitute, write_spec
 
 PAYLOADS = [
@@ -27,11 +26,11 @@ SITES = list(string_sites(TINY_SPEC))
 
 
 def test_the_tiny_spec_itself_generates_a_working_module(tmp_path):
-    source = format_source(render(load_backend(write_spec(tmp_path, TINY_SPEC))))
+    source = build_module(load_backend(write_spec(tmp_path, TINY_SPEC)), "python -m generator tiny.toml")
     namespace: dict = {}
     exec(compile(source, "tiny", "exec"), namespace)
     config = namespace["get_tiny_backend_config"]()
-    assert len(config.configs) == 6
+    assert len(config.configs) == 7
     assert calls_in(source) <= ALLOWED_CALLS
 
 
@@ -47,7 +46,7 @@ def test_no_string_in_the_spec_can_inject_code(payload, tmp_path, monkeypatch):
         except SpecError as error:
             assert error.problems and all(p.file and p.message for p in error.problems)
             continue
-        source = format_source(render(backend))
+        source = build_module(backend, "python -m generator tiny.toml")
         # The module only builds configs: no call it was not written to make.
         assert calls_in(source) <= ALLOWED_CALLS, (path, kind)
         namespace: dict = {}
@@ -65,8 +64,10 @@ def test_no_string_in_the_spec_can_inject_code(payload, tmp_path, monkeypatch):
         (("backend", "doc"), "value"),
         (("backend", "output"), "value"),
         (("op_groups", "tiny_group", "doc"), "value"),
+        (("fusers", "tiny_fuser", "doc"), "value"),
+        (("fusers", "tiny_fuser", "same_training_mode"), "value"),
     }, accepted
-    assert (("backend", "name"), "value") in accepted
+    assert (("backend", "doc"), "value") in accepted
 
 
 def test_spec_and_include_file_names_cannot_inject_code(tmp_path):

@@ -16,9 +16,8 @@ from hypothesis import strategies as st
 from conftest import REPO
 from generator.errors import SpecError
 from generator.loader import load_backend
-from generator.output import format_source
-from generator.render import render
-from generator.verify import missing_symbols
+from generator.formatting import build_module
+from generator.resolve import missing_symbols
 from tiny_spec import ALLOWED_CALLS, TINY_SPEC, calls_in, write_spec
 
 # TOML can hold any of these; surrogates cannot be written as UTF-8 at all.
@@ -90,7 +89,7 @@ def test_mutated_specs_give_a_working_module_or_clean_problems(spec):
                 assert problem.file.endswith("tiny.toml") and problem.message
                 assert "\n" not in str(problem).rstrip("\n") or "\n" in problem.key
             return
-        source = format_source(render(backend))
+        source = build_module(backend, "python -m generator tiny.toml")
         assert calls_in(source) <= ALLOWED_CALLS
         code = compile(source, "tiny", "exec")
         if missing_symbols(backend):

@@ -19,7 +19,11 @@ TINY_SPEC: dict[str, Any] = {
         "torch_version": "2.13.0",
         "torch_getter": "torch.ao.quantization.backend_config.get_fbgemm_backend_config",
         "doc": "Return the tiny BackendConfig.",
-        "op_groups": [{"name": "tiny_group", "dtype_configs": ["tiny_dtype_config", "tiny_dynamic_config"]}],
+        "op_groups": [
+            {"name": "tiny_group", "dtype_configs": ["tiny_dtype_config", "tiny_dynamic_config"]},
+            {"name": "tiny_fusions", "dtype_configs": ["tiny_symmetric_config"], "parts": ["conv_add"],
+             "where": {"add": "operator.add"}},
+        ],
     },
     "dtype_configs": {
         "tiny_dtype_config": {
@@ -30,8 +34,23 @@ TINY_SPEC: dict[str, Any] = {
         },
         "tiny_dynamic_config": {"input_dtype": "quint8", "output_dtype": "float", "weight_dtype": "qint8",
                                 "bias_dtype": "float", "is_dynamic": True},
+        "tiny_symmetric_config": {"input_dtype": "tiny_act", "output_dtype": "tiny_act", "weight_dtype": "qint8",
+                                  "bias_dtype": "float"},
+    },
+    "fusers": {
+        "tiny_fuser": {
+            "doc": "Fold the batch norm into the conv, then add.",
+            "arguments": ["add", ["bn", "conv"], "extra"],
+            "same_training_mode": "Conv and BN must be in the same mode.",
+            "supports_qat": False,
+            "error_modules": ["conv", "bn", "add"],
+            "fold_batch_norm": {"into": "conv", "batch_norm": "bn", "using": "torch.nn.utils.fusion.fuse_conv_bn_eval"},
+            "fused_module": "torch.ao.nn.intrinsic.ConvAdd2d",
+            "fused_arguments": ["conv", "add"],
+        },
     },
     "constraints": {
+        "tiny_act": {"dtype": "qint8", "scale_min_lower_bound": 0.000244140625},
         "tiny_range": {"dtype": "quint8", "quant_min_lower_bound": 0, "quant_max_upper_bound": 255,
                        "scale_exact_match": 0.00390625, "zero_point_exact_match": 0},
     },
@@ -61,7 +80,22 @@ TINY_SPEC: dict[str, Any] = {
                     ]
                 },
             ],
-        }
+        },
+        "tiny_fusions": {
+            "sections": [
+                {
+                    "part": "conv_add",
+                    "for_each": [{"add": "operator.add"}, {"add": "torch.add"}],
+                    "patterns": [
+                        {"pattern_complex_format": ["{add}", ["torch.nn.BatchNorm2d", "torch.nn.Conv2d"],
+                                                    "torch.ao.quantization.utils.MatchAllNode"],
+                         "fuser_method": {"fuser": "tiny_fuser"}, "fused_module": "torch.ao.nn.intrinsic.ConvAdd2d",
+                         "root_node_getter": {"node_at": [1, 1]}, "extra_inputs_getter": {"nodes_at": [[2]]}},
+                    ],
+                },
+                {"part": "fused", "patterns": [{"pattern": "torch.ao.nn.intrinsic.ConvAdd2d", "root_module": "torch.nn.Conv2d"}]},
+            ],
+        },
     },
 }
 
@@ -106,8 +140,18 @@ ALLOWED_CALLS = {
     "BackendPatternConfig.from_dict",
     "DTypeConfig",
     "DTypeWithConstraints",
+    "importlib.import_module",
     "_sequential_fuser",
     "fused_module_class",
+    "_node_at",
+    "_node_at(*path)",
+    "_nodes_at",
+    # inside a declared fuser: its checks, the fold and the fused module of the tiny spec
+    "AssertionError",
+    "NotImplementedError",
+    "type",
+    "fuse_conv_bn_eval",
+    "nni.ConvAdd2d",
 }
 
 

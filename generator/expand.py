@@ -1,0 +1,204 @@
+"""Expand the op groups a backend uses into pattern configs.
+
+A use (``[[backend.op_groups]]``) names a group and its dtype configs, and may pick
+part of the group: ``parts`` (entries labelled with those parts), ``where``
+(only the for_each rows whose variable has one of the given values) and
+``for_each`` (rows of its own, replacing the rows of the group's sections that
+use the same variables). Each entry is then read once per row and given the dtype
+configs, with its activation constraints applied.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .catalog import Catalog, OpGroup, Section, read_rows
+from .checks import Checker, key_path, one_of
+from .dtypes import with_activation_constraints
+from .entries import EntryReader, Row, Scope
+from .model import DTypeConfig, Origin, PatternConfig
+from .sources import Document
+from .text import shown
+
+USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")
+
+
+class Expander:
+    def __init__(self, checker: Checker, catalog: Catalog, declared: dict[str, DTypeConfig | None]):
+        self.checker = checker
+        self.catalog = catalog
+        self.declared = declared
+        self.reader = EntryReader(checker, catalog)
+        # Configs derived with activation constraints, by (config, constraints) name.
+        self.derived: dict[tuple[str, str], DTypeConfig] = {}
+        self.derived_names: dict[str, tuple[str, str]] = {}
+
+    # -- every group, as written -----------------------------------------------
+
+    def validate_groups(self) -> None:
+        """Read every entry of every group with its own rows, used or not, so that a
+        mistake in a group no backend uses is reported too."""
+        for group in self.catalog.op_groups.values():
+            if group is None:
+                continue
+            for section in group.sections:
+                used: set[str] = set()
+                for row in section.rows or (None,):
+                    for entry in section.entries:
+                        scope = Scope(row)
+                        self.reader.read(section.doc, entry.table, entry.key, scope)
+                        used |= scope.used
+                for name in sorted(section.variables - used):
+                    self.checker.problem(section.doc, f"{section.key}.for_each", f'variable {name!r} is not used by any pattern entry as "{{{name}}}"')
+
+    # -- one use ---------------------------------------------------------------
+
+    def expand(self, doc: Document, use: Any, key: str) -> list[PatternConfig]:
+        check = self.checker
+        if not check.check_type(doc, use, dict, key):
+            return []
+        check.check_keys(doc, use, key, USE_KEYS, required=("name", "dtype_configs"))
+        before = check.reported
+        group = self.group(doc, use.get("name"), f"{key}.name")
+        configs = self.dtype_config_refs(doc, use.get("dtype_configs", []), f"{key}.dtype_configs")
+        if group is None or configs is None or check.reported > before:
+            return []
+        parts = self.parts(doc, group, use, key)
+        sections = self.bound_sections(doc, group, use, key)
+        if parts is None or sections is None:
+            return []
+        entries = []
+        for section in sections:
+            for row in section.rows or (None,):
+                for entry in section.entries:
+                    if entry.part in parts:
+                        entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
+        if not entries:
+            check.problem(doc, key, f"selects no pattern entry of op group {group.name!r}")
+        return [entry for entry in entries if entry is not None]
+
+    def group(self, doc: Document, name: Any, key: str) -> OpGroup | None:
+        if name is None or not self.checker.check_type(doc, name, str, key):
+            return None
+        if name not in self.catalog.op_groups:
+            if not self.catalog.incomplete:
+                self.checker.problem(doc, key, f"unknown op group {shown(name)}; {one_of(sorted(self.catalog.op_groups), name)}")
+            return None
+        return self.catalog.op_groups[name]
+
+    def dtype_config_refs(self, doc: Document, refs: Any, key: str) -> tuple[DTypeConfig, ...] | None:
+        names = self.checker.string_list(doc, refs, key)
+        if names is None:
+            return None
+        configs = []
+        for index, name in enumerate(names):
+            if name not in self.declared:
+                self.checker.problem(doc, key_path(key, index), f"undefined dtype config {shown(name)}; {one_of(list(self.declared), name)}")
+            elif self.declared[name] is not None:
+                configs.append(self.declared[name])
+        return tuple(c for c in configs if c is not None) if len(configs) == len(names) else None
+
+    def parts(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str) -> set[str | None] | None:
+        """The parts the use keeps: those it lists, or every part but the optional ones."""
+        if "parts" not in use:
+            return {None, *(part for part in group.parts if part not in group.optional_parts)}
+        listed = self.checker.string_list(doc, use["parts"], f"{key}.parts")
+        if listed is None:
+            return None
+        for index, part in enumerate(listed):
+            if part not in group.parts:
+                choices = group.parts or ["(this group has no parts)"]
+                self.checker.problem(doc, key_path(f"{key}.parts", index), f"op group {group.name!r} has no part {shown(part)}; {one_of(choices, part)}")
+                return None
+        return set(listed)
+
+    def bound_sections(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str) -> list[Section] | None:
+        """The group's sections with the use's for_each rows bound and where applied."""
+        sections = list(group.sections)
+        if "for_each" in use:
+            rows = read_rows(self.checker, doc, use["for_each"], f"{key}.for_each")
+            if rows is None:
+                return None
+            variables = frozenset(name for row in rows for name in row.values)
+            matching = [index for index, section in enumerate(sections) if section.rows is not None and section.variables == variables]
+            if not matching:
+                known = sorted({", ".join(sorted(s.variables)) for s in sections if s.rows}) or ["(none)"]
+                self.checker.problem(doc, f"{key}.for_each", f"no section of op group {group.name!r} has the variables {', '.join(sorted(variables))}; its sections have: {'; '.join(known)}")
+                return None
+            for index in matching:
+                sections[index] = Section(sections[index].doc, sections[index].key, rows, sections[index].entries)
+        if "where" in use:
+            where = use["where"]
+            if not self.checker.check_type(doc, where, dict, f"{key}.where"):
+                return None
+            for variable, wanted in where.items():
+                sections = self.filter_rows(doc, group, sections, variable, wanted, key_path(f"{key}.where", variable))
+                if sections is None:
+                    return None
+        return sections
+
+    def filter_rows(self, doc: Document, group: OpGroup, sections: list[Section], variable: str, wanted: Any, key: str) -> list[Section] | None:
+        values = wanted if isinstance(wanted, list) else [wanted]
+        if not values:
+            self.checker.problem(doc, key, "expected at least one value")
+            return None
+        if variable not in {name for section in sections for name in section.variables}:
+            self.checker.problem(doc, key, f"no section of op group {group.name!r} has a for_each variable {variable!r}")
+            return None
+        matched = [False] * len(values)
+        result = []
+        for section in sections:
+            if variable not in section.variables or section.rows is None:
+                result.append(section)
+                continue
+            kept = []
+            for row in section.rows:
+                hits = [index for index, value in enumerate(values) if row.values[variable] == value]
+                for index in hits:
+                    matched[index] = True
+                if hits:
+                    kept.append(row)
+            if kept:
+                result.append(Section(section.doc, section.key, tuple(kept), section.entries))
+        for index, hit in enumerate(matched):
+            if not hit:
+                self.checker.problem(doc, key if not isinstance(wanted, list) else key_path(key, index), f"no for_each row of op group {group.name!r} has {variable} = {shown(values[index])}")
+                return None
+        return result
+
+    # -- one entry with one row ------------------------------------------------
+
+    def pattern_config(
+        self,
+        doc: Document,
+        group: OpGroup,
+        section: Section,
+        table: dict[str, Any],
+        key: str,
+        row: Row | None,
+        configs: tuple[DTypeConfig, ...],
+        configs_key: str,
+    ) -> PatternConfig | None:
+        found = self.reader.read(section.doc, table, key, Scope(row))
+        if found is None:
+            return None
+        if found.activation_constraints is not None and found.activation_constraints_name is not None:
+            configs = tuple(self.constrained(doc, config, found.activation_constraints_name, found.activation_constraints, configs_key) for config in configs)
+        where = key
+        if row is not None:
+            where += f" (for_each[{row.index}])" if row.doc is section.doc else f" (with {row.doc.name}: {row.key})"
+        return PatternConfig(op_group=group.name, origin=Origin(section.doc.name, where), dtype_configs=configs, **found.fields)
+
+    def constrained(self, doc: Document, config: DTypeConfig, name: str, constraints: Any, key: str) -> DTypeConfig:
+        cache_key = (config.name, name)
+        if cache_key not in self.derived:
+            derived = with_activation_constraints(config, constraints, name)
+            if isinstance(derived, str):
+                self.checker.problem(doc, key, derived)
+                derived = config
+            elif derived is not config:
+                if derived.name in self.declared or derived.name in self.derived_names:
+                    self.checker.problem(doc, key, f"the name {derived.name!r}, of {config.name!r} with activation constraints {name!r}, is already taken")
+                self.derived_names[derived.name] = cache_key
+            self.derived[cache_key] = derived
+        return self.derived[cache_key]

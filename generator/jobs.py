@@ -1,0 +1,116 @@
+"""One job per spec on the command line: where its module goes, the command that
+regenerates it, and whether the existing module is fresh.
+
+A job first tries the fast path (find the inputs, read the existing module's
+header); it loads, renders and formats the spec only when it has to.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import Problem, SpecError
+from .freshness import fast_verdict
+from .header import inputs_digest
+from .loader import find_inputs, load_backend
+from .model import Backend, SpecFile
+from .output import OutputError, read_output
+from .sources import display_base, display_path, locate
+from .text import command as shell_command
+
+
+class UsageError(Exception):
+    """The command line asks for something that must not be done; nothing is written."""
+
+
+def regenerate_command(spec_display: str, output_display: str | None) -> str:
+    words = ["python", "-m", "generator", spec_display]
+    return shell_command(*words) if output_display is None else shell_command(*words, "-o", output_display)
+
+
+@dataclass
+class Job:
+    spec: str  # as the user gave it
+    output: Path
+    output_display: str  # relative to the project root
+    command: str  # regenerates this output, from the project root
+    current: bytes | None  # the existing output's bytes
+    files: tuple[SpecFile, ...]
+    inputs: str  # the inputs digest
+    fresh: bool  # known fresh from the header alone
+    backend: Backend | None = None
+    source: str | None = None
+
+    def load(self) -> None:
+        """Load, render and format the spec (if not done yet)."""
+        if self.source is not None:
+            return
+        from .formatting import build_module  # black: only when a module is rendered
+
+        self.backend = load_backend(self.spec)
+        self.files = self.backend.files
+        self.inputs = inputs_digest(self.files, self.command)
+        self.source = build_module(self.backend, self.command)
+
+
+def plan(spec: str, output: Path | None, fast: bool) -> Job:
+    """The job for ``spec``: fresh from its header when ``fast`` allows, else loaded."""
+    location = locate(spec)
+    if isinstance(location, str):
+        raise SpecError([Problem(spec, "", location)])
+    if location.builtin is not None and output is None:
+        raise UsageError(f"{spec} is a builtin spec: say where its module goes with -o OUT")
+    found = find_inputs(spec, output) if fast else None
+    backend = None
+    if found is None:
+        backend = load_backend(spec)
+        default_output = Path(backend.default_output)
+        files = backend.files
+    else:
+        default_output = found.default_output or Path()
+        files = found.files
+    target = output if output is not None else default_output
+    base = display_base(location.path if location.builtin is None else target)
+    output_display = display_path(target, base)
+    if output is None and not _inside(target, base):
+        raise UsageError(f"{files[0].display_path}: backend.output {output_display!r} is outside the project root ({base}); use -o to write there")
+    custom = output is not None and os.path.realpath(target) != os.path.realpath(default_output)
+    command = regenerate_command(files[0].display_path, output_display if custom or location.builtin else None)
+    try:
+        current = read_output(target)
+    except OutputError as error:
+        raise OutputError(f"{output_display}: {error}") from None
+    digest = inputs_digest(files, command)
+    job = Job(spec, target, output_display, command, current, files, digest, fresh=fast and fast_verdict(current, digest))
+    if backend is not None:
+        job.backend = backend
+    return job
+
+
+def check_outputs(jobs: list[Job]) -> None:
+    """No output may be an input of the run, and no two jobs may share an output."""
+    inputs = {spec_file.identity: spec_file.display_path for job in jobs for spec_file in job.files}
+    outputs: dict[str, Job] = {}
+    for job in jobs:
+        identity = os.path.realpath(job.output)
+        if identity in inputs:
+            raise UsageError(f"{job.output_display}: the output of {job.spec} is an input of this run ({inputs[identity]}); refusing to overwrite it")
+        if identity in outputs:
+            raise UsageError(f"{job.output_display}: both {outputs[identity].spec} and {job.spec} write this output; give each spec its own")
+        outputs[identity] = job
+
+
+def _inside(path: Path, root: Path) -> bool:
+    real = Path(os.path.realpath(path))
+    return real == root or root in real.parents
+
+
+def generate_source(spec: str | Path, output: Path | None = None) -> str:
+    """The module ``spec`` generates (for ``output``, by default the spec's own),
+    exactly as ``python -m generator`` writes it."""
+    job = plan(str(spec), output, fast=False)
+    job.load()
+    assert job.source is not None
+    return job.source

@@ -1,0 +1,53 @@
+"""Resolve the symbols a spec names against the installed Python packages.
+
+Generation never imports what a spec names; ``--resolve``, ``--verify`` and the
+tests do, through this module.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+from .model import Backend, Origin, Symbol
+
+
+def resolve(symbol: Symbol) -> Any:
+    """The object a symbol names; ImportError or AttributeError when there is none."""
+    module = importlib.import_module(symbol.module)
+    return getattr(module, symbol.name)
+
+
+def problem(symbol: Symbol) -> str | None:
+    """Why ``symbol`` does not resolve, or None when it does."""
+    try:
+        module = importlib.import_module(symbol.module)
+    except ImportError as error:
+        return f"cannot import {symbol.module} ({error})"
+    except Exception as error:  # importing a user's module may fail in any way
+        return f"importing {symbol.module} fails: {type(error).__name__}: {error}"
+    if not hasattr(module, symbol.name):
+        return f"{symbol.module} has no attribute {symbol.name!r}"
+    return None
+
+
+def symbol_origins(backend: Backend) -> dict[str, Origin]:
+    """Every symbol the backend names, with where it is first named."""
+    found: dict[str, Origin] = {}
+    for config in [*backend.pattern_configs, *(shadowed.replaced for shadowed in backend.shadowed)]:
+        for symbol in config.symbols():
+            found.setdefault(symbol.path, config.origin)
+    for fuser in backend.fusers:
+        for symbol in fuser.symbols():
+            found.setdefault(symbol.path, fuser.origin)
+    return found
+
+
+def missing_symbols(backend: Backend) -> list[str]:
+    """Each symbol that does not resolve, with the spec file and key that name it."""
+    missing = []
+    for path, origin in symbol_origins(backend).items():
+        found = problem(Symbol(path))
+        if found:
+            missing.append(f"{origin.file}: {origin.key}: {path}: {found}")
+    return missing

@@ -1,0 +1,265 @@
+"""Find and read the input files of a spec: bounded, regular files only, parsed as TOML.
+
+An input is named either by a path (relative to the file that names it) or by a
+``builtin:`` reference to a spec shipped with the generator (``builtin:fbgemm.toml``,
+``builtin:op_groups/common.toml``). Every problem becomes a message; nothing here
+raises on bad input, however hostile (devices, FIFOs, symlink loops, deep nesting,
+huge numbers).
+"""
+
+from __future__ import annotations
+
+import errno
+import math
+import os
+import re
+import stat
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+from typing import Any
+
+from .errors import Reporter
+from .text import shown
+
+MAX_SPEC_BYTES = 1_000_000
+# Deeper than any real spec (a nested pattern inside an op group is ~10 levels);
+# bounds the recursion of the TOML parser and of every reader after it.
+MAX_NESTING = 32
+BUILTIN_PREFIX = "builtin:"
+# Files that mark a project's root directory.
+ROOT_MARKERS = (".git", ".hg", "pyproject.toml")
+
+_TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
+_REFUSED_TREES = ("/proc/", "/sys/", "/dev/")
+
+
+def templates_dir() -> Path:
+    """Installed wheels carry the templates inside the package; a checkout keeps
+    them in the top-level templates/ directory."""
+    packaged = Path(__file__).parent / "templates"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
+
+
+def builtin_root() -> Path:
+    """Where the specs shipped with the generator live: inside the installed
+    package, or the top-level spec/ directory of a checkout."""
+    packaged = Path(__file__).parent / "specs"
+    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "spec"
+
+
+def display_base(path: Path) -> Path:
+    """The directory paths in generated files are relative to: the project root
+    (the nearest ancestor of ``path`` holding one of ROOT_MARKERS), else the file's
+    own directory. A marker other than .git keeps a checkout without history (an
+    archive) generating the same bytes."""
+    start = Path(os.path.realpath(path)).parent
+    for directory in (start, *start.parents):
+        if any((directory / marker).exists() for marker in ROOT_MARKERS):
+            return directory
+    return start
+
+
+def display_path(path: Path, base: Path) -> str:
+    """How generated files name a path: relative to ``base`` (see display_base), so
+    the same spec gives the same bytes from any working directory."""
+    return Path(os.path.relpath(os.path.realpath(path), base)).as_posix()
+
+
+def user_path(path: Path) -> str:
+    """A path for messages: relative to the working directory when below it."""
+    absolute = Path(os.path.abspath(path))
+    try:
+        return absolute.relative_to(Path.cwd()).as_posix()
+    except (ValueError, OSError):
+        return absolute.as_posix()
+
+
+@dataclass(frozen=True)
+class Location:
+    """Where an input file is."""
+
+    path: Path  # on disk
+    builtin: str | None = None  # the name after "builtin:", for shipped files
+
+    @property
+    def name(self) -> str:
+        """How messages name the file: as the user would type it."""
+        return f"{BUILTIN_PREFIX}{self.builtin}" if self.builtin is not None else user_path(self.path)
+
+    def display(self, base: Path) -> str:
+        """How generated files name it: a builtin reference or a project-relative path."""
+        return f"{BUILTIN_PREFIX}{self.builtin}" if self.builtin is not None else display_path(self.path, base)
+
+    @property
+    def identity(self) -> str:
+        """The same file reached by two names has one identity."""
+        return os.path.realpath(self.path)
+
+
+def locate(reference: str, relative_to: Location | None = None) -> Location | str:
+    """The file a reference names, or what is wrong with the reference.
+    A relative path is relative to the directory of ``relative_to`` (a builtin
+    file's relative references stay builtin)."""
+    if not reference.strip() or "\0" in reference:
+        return "expected a path to a TOML file, or builtin:NAME"
+    if reference.startswith(BUILTIN_PREFIX):
+        return _builtin(reference[len(BUILTIN_PREFIX) :])
+    if relative_to is not None and relative_to.builtin is not None and not os.path.isabs(reference):
+        return _builtin((PurePosixPath(relative_to.builtin).parent / reference).as_posix())
+    base = relative_to.path.parent if relative_to is not None else Path()
+    return Location(base / reference)
+
+
+def _builtin(name: str) -> Location | str:
+    parts = PurePosixPath(name).parts
+    normalized: list[str] = []
+    for part in parts:
+        if part == "..":
+            if not normalized:
+                return f"{BUILTIN_PREFIX}{name} leaves the builtin specs; expected e.g. builtin:fbgemm.toml"
+            normalized.pop()
+        elif part not in ("", "."):
+            normalized.append(part)
+    if not normalized or PurePosixPath(name).is_absolute():
+        return f"{BUILTIN_PREFIX}{name} is not a builtin spec name; expected e.g. builtin:fbgemm.toml"
+    clean = "/".join(normalized)
+    return Location(builtin_root().joinpath(*normalized), builtin=clean)
+
+
+def builtin_names() -> list[str]:
+    """Every shipped spec file, as builtin references."""
+    root = builtin_root()
+    return sorted(f"{BUILTIN_PREFIX}{path.relative_to(root).as_posix()}" for path in root.rglob("*.toml"))
+
+
+class UnrepresentableFloat(float):
+    """A TOML float literal that a Python float cannot hold: it became 0.0 or inf."""
+
+    literal: str
+
+
+def _parse_float(literal: str) -> float:
+    value = float(literal)
+    mantissa = literal.lower().split("e")[0]
+    underflow = value == 0.0 and any(digit in "123456789" for digit in mantissa)
+    overflow = math.isinf(value) and "inf" not in literal
+    if underflow or overflow:
+        result = UnrepresentableFloat(value)
+        result.literal = literal
+        return result
+    return value
+
+
+@dataclass
+class Document:
+    """One parsed input file."""
+
+    location: Location
+    name: str  # how messages name it
+    data: dict[str, Any]
+    content: bytes  # line endings normalized: what the inputs digest covers
+
+
+def read_bounded(path: Path, limit: int) -> bytes:
+    """The bytes of a regular file, at most ``limit`` + 1 of them; OSError otherwise
+    (a FIFO is opened without blocking, and refused with the rest)."""
+    if os.path.realpath(path).startswith(_REFUSED_TREES):
+        raise OSError(errno.EINVAL, "is a device or kernel interface file, not a regular file")
+    descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    try:
+        info = os.fstat(descriptor)
+        if not stat.S_ISREG(info.st_mode):
+            kind = _file_kind(info.st_mode)
+            raise OSError(errno.EISDIR if kind == "a directory" else errno.EINVAL, f"is {kind}, not a regular file")
+        chunks = []
+        remaining = limit + 1
+        while remaining > 0:
+            chunk = os.read(descriptor, min(remaining, 1 << 20))
+            if not chunk:
+                break
+            chunks.append(chunk)
+            remaining -= len(chunk)
+        return b"".join(chunks)
+    finally:
+        os.close(descriptor)
+
+
+def _file_kind(mode: int) -> str:
+    if stat.S_ISDIR(mode):
+        return "a directory"
+    if stat.S_ISFIFO(mode):
+        return "a FIFO"
+    if stat.S_ISCHR(mode) or stat.S_ISBLK(mode):
+        return "a device"
+    if stat.S_ISSOCK(mode):
+        return "a socket"
+    return "not a regular file"
+
+
+def os_error_text(error: OSError) -> str:
+    if error.errno == errno.ELOOP:
+        return "symlink loop"
+    if error.errno == errno.ENOENT:
+        return "file not found"
+    return error.strerror or str(error)
+
+
+def read_document(location: Location, reporter: Reporter) -> Document | None:
+    """Read and parse one TOML input; report why not and return None if it cannot be."""
+    name = location.name
+    try:
+        raw = read_bounded(location.path, MAX_SPEC_BYTES)
+    except OSError as error:
+        reason = os_error_text(error)
+        if error.errno == errno.ENOENT:
+            reporter.add(name, "", "file not found; expected a TOML spec")
+        elif reason.startswith("is "):
+            reporter.add(name, "", f"{reason.split(',')[0]}; expected a TOML spec file")
+        else:
+            reporter.add(name, "", f"cannot read file: {reason}")
+        return None
+    if len(raw) > MAX_SPEC_BYTES:
+        reporter.add(name, "", f"file is over {MAX_SPEC_BYTES} bytes; a spec may be at most {MAX_SPEC_BYTES} bytes")
+        return None
+    if not raw.strip():
+        reporter.add(name, "", "file is empty; expected a TOML spec")
+        return None
+    if b"\0" in raw:
+        reporter.add(name, "", "file is binary (holds NUL bytes); expected a UTF-8 TOML spec")
+        return None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as error:
+        reporter.add(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
+        return None
+    try:
+        data = tomllib.loads(text, parse_float=_parse_float)
+    except tomllib.TOMLDecodeError as error:
+        message = str(error)
+        line = _TOML_LINE.search(message)
+        message = _TOML_LINE.sub("", message).strip()
+        reporter.add(name, "", f"TOML syntax error: {message}", int(line[1]) if line else None)
+        return None
+    except (ValueError, RecursionError, MemoryError) as error:
+        # An integer of thousands of digits, or nesting tomllib cannot follow.
+        reporter.add(name, "", f"cannot parse: {shown(str(error))}")
+        return None
+    depth = _value_depth(data)
+    if depth > MAX_NESTING:
+        reporter.add(name, "", f"values nest {depth} deep; a spec may nest at most {MAX_NESTING} deep")
+        return None
+    return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"))
+
+
+def _value_depth(data: Any) -> int:
+    deepest = 0
+    stack = [(data, 1)]
+    while stack:
+        value, depth = stack.pop()
+        deepest = max(deepest, depth)
+        if isinstance(value, dict):
+            stack.extend((item, depth + 1) for item in value.values())
+        elif isinstance(value, list):
+            stack.extend((item, depth + 1) for item in value)
+    return deepest
