@@ -28,7 +28,7 @@ from .sources import Document, Location, display_base, locate, read_document
 from .text import shown
 
 SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups")
-INCLUDE_KEYS = ("constraints", "fusers", "op_groups")
+INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups")
 BACKEND_KEYS = ("name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups", "remove_op_groups")
 BACKEND_REQUIRED = ("name", "getter", "output", "torch_version", "op_groups")
 # A spec that extends another inherits these; it must say where its own output goes.
@@ -89,6 +89,7 @@ class Loader:
         self.checker = Checker(self.reporter)
         self.catalog = Catalog()
         self.seen: dict[str, str] = {}  # identity of every file read -> its name
+        self.own_dtype_configs: list[str] = []  # declared by the specs, not by included files
 
     def load(self, reference: str) -> Backend:
         location = locate(reference)
@@ -184,23 +185,36 @@ class Loader:
     # -- dtype configs ---------------------------------------------------------
 
     def dtype_configs(self, chain: list[_Spec], reader: DTypeReader) -> dict[str, DTypeConfig | None]:
-        """Declared dtype configs, base specs first; a spec that extends another may
-        redefine one of the base's (it keeps its place)."""
+        """Declared dtype configs: the specs' (base specs first; a spec that extends
+        another may redefine one of the base's, which keeps its place), then the
+        included files' (a shared catalog; emitted only where used)."""
         configs: dict[str, DTypeConfig | None] = {}
         for spec in reversed(chain):
-            doc = spec.doc
-            tables = doc.data.get("dtype_configs", {})
-            if not self.checker.check_type(doc, tables, dict, "dtype_configs"):
-                continue
-            for name, table in tables.items():
-                key = key_path("dtype_configs", name)
-                if name in self.catalog.constraints:
-                    self.checker.problem(doc, key, f"{name!r} is also the name of a [constraints] table; expected a name of its own")
-                if self.checker.identifier(doc, name, key) is None or not self.checker.check_type(doc, table, dict, key):
-                    configs[name] = None
-                    continue
-                configs[name] = reader.config(doc, name, table, key)
+            self.read_dtype_configs(spec.doc, reader, configs, redefine=True)
+        self.own_dtype_configs = list(configs)
+        for spec in reversed(chain):
+            for include in spec.includes:
+                self.read_dtype_configs(include, reader, configs, redefine=False)
         return configs
+
+    def read_dtype_configs(self, doc: Document, reader: DTypeReader, configs: dict[str, DTypeConfig | None], redefine: bool) -> None:
+        tables = doc.data.get("dtype_configs", {})
+        if not self.checker.check_type(doc, tables, dict, "dtype_configs"):
+            return
+        for name, table in tables.items():
+            key = key_path("dtype_configs", name)
+            if name in self.catalog.constraints:
+                self.checker.problem(doc, key, f"{name!r} is also the name of a [constraints] table; expected a name of its own")
+            if not redefine:
+                first = self.catalog.defined_in.get(("dtype config", name))
+                if first is not None or name in configs:
+                    self.checker.problem(doc, key, f"duplicate dtype config {name!r}; already defined in {first or 'the spec'}")
+                    continue
+                self.catalog.defined_in[("dtype config", name)] = doc.name
+            if self.checker.identifier(doc, name, key) is None or not self.checker.check_type(doc, table, dict, key):
+                configs[name] = None
+                continue
+            configs[name] = reader.config(doc, name, table, key)
 
     # -- the backend -----------------------------------------------------------
 
@@ -238,7 +252,7 @@ class Loader:
             return None
         pattern_configs, shadowed = register(entries)
         used = list(dict.fromkeys(config for pattern in pattern_configs for config in pattern.dtype_configs))
-        present = [config for config in declared.values() if config is not None]
+        present = [config for name in self.own_dtype_configs if (config := declared[name]) is not None]
         present_names = {config.name for config in present}
         dtype_configs = (*present, *(config for config in used if config.name not in present_names))
         constraints = {c.name: c for config in dtype_configs for c in config.named_constraints()}

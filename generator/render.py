@@ -75,6 +75,7 @@ class _Fuser:
     parameters: tuple[str, ...]
     docstring: str
     unpacks: tuple[tuple[str, str], ...]  # (targets, source)
+    fused_module: str
     training_check: tuple[str, str] | None  # (condition, message literal)
     qat_error: str | None  # the tuple the QAT NotImplementedError shows
     type_checks: tuple[str, ...]  # conditions under which eval fusion is refused
@@ -120,11 +121,16 @@ def _sorted_names(names: list[str]) -> list[str]:
     return sorted(dict.fromkeys(names), key=lambda name: (0 if name.isupper() else 1 if name[:1].isupper() else 2, name))
 
 
-def _docstring(text: str) -> str:
-    """A string literal for a docstring: triple-quoted when that is safe, else repr."""
-    if text.isprintable() and '"' not in text and "\\" not in text:
+def _docstring(text: str, indent: int = 4) -> str:
+    """A string literal for a docstring: triple-quoted when that is safe (wrapped to
+    fit 88 columns), else repr."""
+    if not (text.isprintable() and '"' not in text and "\\" not in text) or text != text.strip():
+        return repr(text)
+    if indent + len(text) + 6 <= 88:
         return f'"""{text}"""'
-    return repr(text)
+    lines = textwrap.wrap(text, width=88 - indent - 3, break_long_words=False, break_on_hyphens=False)
+    body = ("\n" + " " * indent).join(lines)
+    return f'"""{body}\n{" " * indent}"""'
 
 
 def _comment_text(text: str) -> str:
@@ -284,21 +290,33 @@ def _comment(config: PatternConfig, backend: Backend) -> str:
 # -- fusers declared as data ----------------------------------------------------
 
 
-def _parameter(argument: str | tuple, unpacks: list[tuple[str, str]]) -> tuple[str, str]:
-    """(name, annotation) of one fuser parameter; a nested one is unpacked in the body."""
+def _parameter(argument: str | tuple, unpacks: list[tuple[str, str]], used: set[str]) -> tuple[str, str]:
+    """(name, annotation) of one fuser parameter; a nested one is unpacked in the
+    body (names it does not use get a leading underscore, as linters expect)."""
     if isinstance(argument, str):
         return argument, "Any"
-    names = [_parameter(item, unpacks)[0] for item in argument]
+    names = [_parameter(item, unpacks, used)[0] for item in argument]
     name = "_".join(names)
-    unpacks.insert(0, (", ".join(names), name))
+    targets = [target if target in used or "_" in target and isinstance(item, tuple) else f"_{target}" for target, item in zip(names, argument, strict=True)]
+    unpacks.insert(0, (", ".join(targets), name))
     return name, f"tuple[{', '.join('Any' for _ in argument)}]"
+
+
+def _used_names(fuser: FuserDef) -> set[str]:
+    used = {*fuser.error_modules, *fuser.fused_arguments, *(name for name, _ in fuser.eval_types)}
+    if fuser.fold_batch_norm is not None:
+        used |= {fuser.fold_batch_norm.into, fuser.fold_batch_norm.batch_norm}
+    if fuser.same_training_mode is not None:
+        used |= set(_flat(fuser.arguments))
+    return used
 
 
 def _fuser(fuser: FuserDef, plan: ImportPlan) -> _Fuser:
     unpacks: list[tuple[str, str]] = []
     parameters = ["is_qat: bool"]
+    used = _used_names(fuser)
     for argument in fuser.arguments:
-        name, annotation = _parameter(argument, unpacks)
+        name, annotation = _parameter(argument, unpacks, used)
         parameters.append(f"{name}: {annotation}")
     shown = f"{{({', '.join(fuser.error_modules)}{',' if len(fuser.error_modules) == 1 else ''})}}"
     training = None
@@ -318,12 +336,13 @@ def _fuser(fuser: FuserDef, plan: ImportPlan) -> _Fuser:
         parameters=tuple(parameters),
         docstring=_docstring(fuser.doc),
         unpacks=tuple(unpacks),
+        fused_module=plan.expression(fuser.fused_module),
         training_check=training,
         qat_error=None if fuser.supports_qat else f'f"Cannot fuse train modules: {shown}"',
         type_checks=type_checks,
         eval_error=f'f"Cannot fuse eval modules: {shown}"' if type_checks else None,
         fold=fold,
-        result=f"{plan.expression(fuser.fused_module)}({', '.join(fuser.fused_arguments)})",
+        result=f"fused_module({', '.join(fuser.fused_arguments)})",
     )
 
 
