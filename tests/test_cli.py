@@ -39,7 +39,7 @@ def test_generate_writes_only_when_content_changed(workspace):
     assert second.returncode == 0
     assert "unchanged: generated/fbgemm.py" in second.stderr
     assert output.stat().st_mtime_ns == 1
-    assert sorted(p.name for p in output.parent.iterdir()) == ["fbgemm.py"]
+    assert not [p.name for p in output.parent.iterdir() if p.name.startswith(".")]  # no temporary file left
 
 
 def test_torchs_known_re_registrations_are_marked_so_a_plain_run_is_quiet(workspace):

@@ -151,7 +151,7 @@ ALLOWED_CALLS = {
     "NotImplementedError",
     "type",
     "fuse_conv_bn_eval",
-    "nni.ConvAdd2d",
+    "fused_module",
 }
 
 
