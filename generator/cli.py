@@ -34,7 +34,7 @@ EPILOG = """\
 exit status:
   0    success; with --check, every output is fresh
   1    --check: an output is stale, hand-edited or missing; --verify: the config
-       differs from torch's
+       differs from torch's; --exit-non-zero-on-write: an output was written
   2    bad spec or bad usage (nothing is written), an output that cannot or must
        not be written, or a symbol --resolve cannot find
   123  internal error of the generator (please report it)
@@ -86,6 +86,12 @@ def _parser() -> argparse.ArgumentParser:
         "--no-cache",
         action="store_true",
         help="do not trust the digests in existing outputs' headers: always render, format and compare bytes",
+    )
+    parser.add_argument(
+        "--exit-non-zero-on-write",
+        action="store_true",
+        help="exit 1 when an output was written (for the pre-commit hook: the commit stops "
+        "so that the regenerated module can be reviewed and added)",
     )
     parser.add_argument(
         "--force",
@@ -161,7 +167,8 @@ def _main(argv: list[str]) -> int:
             sys.stdout.buffer.write((job.source or "").encode("utf-8"))
         return EXIT_OK
     if writes:
-        return _write(jobs, args.force)
+        status, wrote = _write(jobs, args.force)
+        return EXIT_DIFFERENT if status == EXIT_OK and wrote and args.exit_non_zero_on_write else status
     status = EXIT_OK
     if args.check or args.diff:
         status = _check(jobs, show_diff=args.diff, fail=args.check)
@@ -196,8 +203,10 @@ def _warn_shadowed(jobs: list[Job]) -> None:
             )
 
 
-def _write(jobs: list[Job], force: bool) -> int:
+def _write(jobs: list[Job], force: bool) -> tuple[int, bool]:
+    """Write every stale output; (status, whether anything was written)."""
     status = EXIT_OK
+    written = False
     for job in jobs:
         if job.fresh:
             print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
@@ -212,8 +221,9 @@ def _write(jobs: list[Job], force: bool) -> int:
             _error(f"{job.output_display}: cannot write: {error.strerror or error}")
             status = EXIT_BAD_INPUT
             continue
+        written = written or wrote
         print(f"{'wrote' if wrote else 'unchanged'}: {printable(job.output_display)}", file=sys.stderr)
-    return status
+    return status, written
 
 
 def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:

@@ -31,8 +31,9 @@ SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", 
 INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups")
 BACKEND_KEYS = ("name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups", "remove_op_groups")
 BACKEND_REQUIRED = ("name", "getter", "output", "torch_version", "op_groups")
-# A spec that extends another inherits these; it must say where its own output goes.
-INHERITED = ("name", "getter", "torch_version", "doc")
+# A spec that extends another inherits these; it must say where its own output goes
+# (and its doc and torch_getter describe torch's config, not the customized one).
+INHERITED = ("name", "getter", "torch_version")
 MAX_EXTENDS = 8
 MAX_INCLUDES = 10_000
 
@@ -261,7 +262,7 @@ class Loader:
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
-            doc=text.get("doc", f"Return the BackendConfig for the {text['name']!r} backend."),
+            doc=text.get("doc", self.default_doc(text["name"], chain, output)),
             torch_version=text["torch_version"],
             torch_getter=torch_getter,
             default_output=output.as_posix(),
@@ -328,6 +329,12 @@ class Loader:
             if self.checker.check_type(doc, own, list, "backend.op_groups"):
                 uses.extend((doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
         return uses
+
+    def default_doc(self, name: str, chain: list[_Spec], output: Path) -> str:
+        if len(chain) == 1:
+            return f"Return the BackendConfig for the {name!r} backend."
+        base = self.files(chain, output)[1].display_path
+        return f"Return the BackendConfig {name!r}, customized from {base}."
 
     def files(self, chain: list[_Spec], output: Path) -> tuple[SpecFile, ...]:
         """The inputs, as the header names them: the spec, the specs it extends,

@@ -1,0 +1,159 @@
+"""Used from another repository, as the README walks through it: the wheel installed
+in a fresh environment, a ten-line spec that starts from the packaged FBGEMM spec,
+a module that passes the linters such repositories run, and the pre-commit hooks
+installed from a git revision of this project."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO
+
+TEN_LINE_SPEC = textwrap.dedent(
+    """\
+    # torch's FBGEMM config without the RNN and embedding op groups.
+    extends = "builtin:fbgemm.toml"
+
+    [backend]
+    getter = "get_my_fbgemm_backend_config"
+    output = "../my_project/fbgemm_backend_config.py"
+    remove_op_groups = ["rnn_op", "embedding_op"]
+    """
+)
+
+
+def run(*args: str | Path, cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [str(arg) for arg in args], cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True, timeout=timeout
+    )
+
+
+def git(*args: str, cwd: Path) -> str:
+    result = run("git", "-c", "user.name=test", "-c", "user.email=test@example.com", *args, cwd=cwd)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip()
+
+
+@pytest.fixture(scope="module")
+def project_at_a_revision(tmp_path_factory) -> tuple[Path, str]:
+    """This project's files (tracked and new, as in the working tree) committed to a
+    repository of their own: what a user's `repo:` and `rev:` point at."""
+    clone = tmp_path_factory.mktemp("backendconfig-gen")
+    files = git("ls-files", "--cached", "--others", "--exclude-standard", cwd=REPO).splitlines()
+    for name in files:
+        source = REPO / name
+        if source.is_file():
+            (clone / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, clone / name)
+    git("init", "-q", cwd=clone)
+    git("add", "-A", cwd=clone)
+    git("commit", "-q", "-m", "snapshot", cwd=clone)
+    return clone, git("rev-parse", "HEAD", cwd=clone)
+
+
+@pytest.fixture(scope="module")
+def installed_wheel(project_at_a_revision, tmp_path_factory) -> Path:
+    """A fresh virtual environment with only the built wheel (and what it needs)."""
+    clone, _ = project_at_a_revision
+    work = tmp_path_factory.mktemp("wheel")
+    built = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", work, clone, cwd=work)
+    assert built.returncode == 0, built.stderr
+    (wheel,) = work.glob("*.whl")
+    venv = work / "venv"
+    assert run(sys.executable, "-m", "venv", venv, cwd=work).returncode == 0
+    installed = run(venv / "bin" / "pip", "install", "-q", wheel, cwd=work)
+    assert installed.returncode == 0, installed.stderr
+    return venv
+
+
+def test_a_ten_line_spec_from_the_packaged_fbgemm_spec_gives_a_lint_clean_module(installed_wheel, tmp_path):
+    user = tmp_path / "user"
+    (user / "spec").mkdir(parents=True)
+    git("init", "-q", cwd=user)
+    spec = user / "spec" / "my_fbgemm.toml"
+    spec.write_text(TEN_LINE_SPEC)
+    assert len(TEN_LINE_SPEC.splitlines()) <= 10
+
+    result = run(installed_wheel / "bin" / "backendconfig-gen", "spec/my_fbgemm.toml", cwd=user)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "wrote: my_project/fbgemm_backend_config.py\n"  # quiet: no warning
+    module = user / "my_project" / "fbgemm_backend_config.py"
+    text = module.read_text()
+    assert "# Extends: builtin:fbgemm.toml (sha256:" in text
+    assert "# Include: builtin:op_groups/common.toml (sha256:" in text
+    assert "nn.LSTM" not in text and "nn.Embedding," not in text
+
+    # It builds torch's FBGEMM config minus those two groups (torch from this test's environment).
+    build = run(sys.executable, "-c", f"import runpy; m = runpy.run_path({str(module)!r}); "
+                "print(len(m['get_my_fbgemm_backend_config']().configs))", cwd=user)
+    assert build.returncode == 0, build.stderr
+    assert int(build.stdout) == 192 - 5 - 4  # 5 RNN patterns, 4 embedding patterns
+
+    # The linters a vendoring repository runs accept it as is.
+    ruff = Path(sys.executable).with_name("ruff")
+    for selection in ([], ["--select", "E,F,W,I,UP,B,SIM", "--line-length", "88"]):
+        lint = run(ruff, "check", "--isolated", *selection, module, cwd=user)
+        assert lint.returncode == 0, lint.stdout
+    before = module.read_bytes()
+    assert run(ruff, "check", "--isolated", "--fix", module, cwd=user).returncode == 0
+    assert module.read_bytes() == before
+    assert run(installed_wheel / "bin" / "backendconfig-gen", "--check", "spec/my_fbgemm.toml", cwd=user).returncode == 0
+
+
+def test_pre_commit_hooks_from_a_git_revision_regenerate_and_check(project_at_a_revision, tmp_path):
+    clone, revision = project_at_a_revision
+    user = tmp_path / "user"
+    (user / "spec").mkdir(parents=True)
+    (user / "spec" / "my_fbgemm.toml").write_text(TEN_LINE_SPEC)
+    (user / ".pre-commit-config.yaml").write_text(
+        textwrap.dedent(
+            f"""\
+            repos:
+              - repo: {clone}
+                rev: {revision}
+                hooks:
+                  - id: backendconfig-gen
+                    args: [spec/my_fbgemm.toml]
+                  - id: backendconfig-gen-check
+                    args: [spec/my_fbgemm.toml]
+            """
+        )
+    )
+    git("init", "-q", cwd=user)
+    git("add", "-A", cwd=user)
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    pre_commit = Path(sys.executable).with_name("pre-commit")
+
+    # The module does not exist yet: the regenerate hook writes it, and fails the run.
+    first = run(pre_commit, "run", "--all-files", cwd=user, env=env)
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "wrote: my_project/fbgemm_backend_config.py" in first.stdout
+    module = user / "my_project" / "fbgemm_backend_config.py"
+    assert module.exists()
+    git("add", "-A", cwd=user)
+    second = run(pre_commit, "run", "--all-files", cwd=user, env=env)
+    assert second.returncode == 0, second.stdout
+
+    # A spec change: regenerated by the hook, reviewable as a diff, then fresh again.
+    spec = user / "spec" / "my_fbgemm.toml"
+    spec.write_text(spec.read_text().replace('"embedding_op"]', '"embedding_op", "bn"]'))
+    git("add", "-A", cwd=user)
+    third = run(pre_commit, "run", "--all-files", cwd=user, env=env)
+    assert third.returncode == 1 and "files were modified by this hook" in third.stdout, third.stdout
+    assert '"pattern": nn.BatchNorm2d,' not in module.read_text()  # the bn group's own pattern is gone
+    git("add", "-A", cwd=user)
+    assert run(pre_commit, "run", "--all-files", cwd=user, env=env).returncode == 0
+
+    # The check hook alone fails on a hand edit and changes nothing.
+    module.write_text(module.read_text().replace("nn.Conv1d,", "nn.Conv2d,", 1))
+    edited = module.read_bytes()
+    check = run(pre_commit, "run", "backendconfig-gen-check", "--all-files", cwd=user, env=env)
+    assert check.returncode == 1 and "hand-edited" in check.stdout
+    assert module.read_bytes() == edited
