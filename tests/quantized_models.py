@@ -20,7 +20,6 @@ from torch.ao.quantization import (
     default_dynamic_qconfig,
     default_symmetric_qnnpack_qat_qconfig,
     default_symmetric_qnnpack_qconfig,
-    default_weight_observer,
     float16_dynamic_qconfig,
     float16_static_qconfig,
     float_qparams_weight_only_qconfig,
@@ -502,9 +501,13 @@ def symmetric_qnnpack_qat(engine: str | None) -> QConfigMapping:
 
 
 def tensorrt_qint8(engine: str | None) -> QConfigMapping:
-    """qint8 activations and weights, symmetric, as tensorrt's dtype configs ask."""
+    """qint8 activations and weights, symmetric, as tensorrt's dtype configs ask. Weights
+    use [-127, 127], activations [-128, 127]: an argument observed as the wrong kind
+    (say addmm's weight as an activation) changes the outputs."""
     activation = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
-    return QConfigMapping().set_global(QConfig(activation=activation, weight=default_weight_observer))
+    weight = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric,
+                                      quant_min=-127, quant_max=127)
+    return QConfigMapping().set_global(QConfig(activation=activation, weight=weight))
 
 
 class AddMm(nn.Module):
