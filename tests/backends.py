@@ -1,7 +1,7 @@
 """The backends this project generates, as the tests know them: one row per spec.
 
 Every test that runs for each backend takes its parameters from BACKENDS; a spec
-under spec/ without a row here fails test_every_spec_has_a_row.
+under spec/ without a row here fails test_every_spec_has_a_row_in_the_backends_table.
 Counts are torch 2.13.0's (`len(config.configs)`, and one per registration).
 """
 

@@ -526,10 +526,10 @@ def _by_name(name: str) -> Case:
     return case
 
 
-def _reference(case: Case, mapping, expected: tuple[str, ...], suffix: str, **changes) -> Case:
+def _reference(case: Case, mapping, expected: tuple[str, ...], suffix: str) -> Case:
     """``case`` converted to a reference model with qint8 activations."""
     return replace(case, name=f"{case.name}_{suffix}", qconfig_mapping=mapping, expected_quantized=expected,
-                   mode=REFERENCE, activation_dtype=torch.qint8, **changes)
+                   mode=REFERENCE, activation_dtype=torch.qint8)
 
 
 # Reference-model expectations for the models of CASES, when their activations are qint8.
