@@ -1,8 +1,7 @@
-"""Shared fixtures: the repository, the committed generated module, torch's config."""
+"""Shared fixtures: the repository, the committed generated modules, torch's configs."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -10,17 +9,12 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-SPEC = REPO / "spec" / "fbgemm.toml"
-GENERATED = REPO / "generated" / "fbgemm.py"
+import backends
+from backends import REPO
 
-
-def import_path(path: Path, name: str):
-    """Import a Python file as a module without touching sys.path."""
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+# The FBGEMM backend, which the CLI and spec-error tests use as their example.
+SPEC = backends.BY_NAME["fbgemm"].spec
+GENERATED = backends.BY_NAME["fbgemm"].generated
 
 
 def run_generator(*args: str, cwd: Path = REPO, env: dict | None = None, input: str | None = None):
@@ -37,25 +31,20 @@ def run_generator(*args: str, cwd: Path = REPO, env: dict | None = None, input: 
     )
 
 
+# The FBGEMM module and configs; the same objects the per-backend tests use (backends.py).
 @pytest.fixture(scope="session")
 def generated_module():
-    return import_path(GENERATED, "generated_fbgemm")
+    return backends.generated_module("fbgemm")
 
 
 @pytest.fixture(scope="session")
 def torch_fbgemm_config():
-    # torch 2.13's getter needs this module loaded first (see ../shared/README.md).
-    import torch.ao.quantization.backend_config.utils  # noqa: F401
-    from torch.ao.quantization.backend_config import get_fbgemm_backend_config
-
-    return get_fbgemm_backend_config()
+    return backends.torch_config("fbgemm")
 
 
 @pytest.fixture(scope="session")
 def fbgemm_backend():
-    from generator.loader import load_backend
-
-    return load_backend(SPEC)
+    return backends.loaded_spec("fbgemm")
 
 
 _MEASUREMENTS = pytest.StashKey[dict]()
@@ -72,7 +61,12 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):
     if found:
         terminalreporter.section("measured")
         for name, value in found.items():
-            shown = ", ".join(sorted(value)) if isinstance(value, set) else value
+            if isinstance(value, set):
+                shown = ", ".join(sorted(value))
+            elif isinstance(value, dict):
+                shown = ", ".join(f"{key} {count}" for key, count in value.items())
+            else:
+                shown = value
             terminalreporter.write_line(f"{name}: {shown}")
 
 

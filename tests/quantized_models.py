@@ -1,23 +1,37 @@
-"""Small float models covering every op group of the FBGEMM config, with the qconfig
-mapping each is quantized with. Shared by the quantized-output tests."""
+"""Small float models covering every op group of each backend, with the qconfig
+mapping each is quantized with. Shared by the quantized-output tests.
+
+CASES_BY_BACKEND says which cases run for which backend (tests/backends.py names
+the backends and the engines they run with).
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Callable
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
 from torch.ao.quantization import (
+    MinMaxObserver,
+    QConfig,
     QConfigMapping,
     default_dynamic_qconfig,
+    default_symmetric_qnnpack_qat_qconfig,
+    default_symmetric_qnnpack_qconfig,
     float16_dynamic_qconfig,
+    float16_static_qconfig,
     float_qparams_weight_only_qconfig,
     float_qparams_weight_only_qconfig_4bit,
     get_default_qat_qconfig_mapping,
     get_default_qconfig_mapping,
 )
+
+# How a case is converted, and how quantization shows in the result:
+LOWERED = "lowered"  # convert_fx: quantized modules and ops, run with the engine's kernels
+REFERENCE = "reference"  # convert_to_reference_fx: float ops between dequantize and quantize nodes
+FLOAT16 = "float16"  # convert_fx with float16 static qconfigs: float ops between dequantize and .to(float16)
 
 
 @dataclass(frozen=True)
@@ -26,14 +40,24 @@ class Case:
     op_groups: tuple[str, ...]  # the op groups of the spec this model exercises
     model: Callable[[], nn.Module]
     inputs: Callable[[], tuple]
-    qconfig_mapping: Callable[[], QConfigMapping]
-    # Each must name (a part of) a quantized module type or quantized op in the converted graph.
+    # The qconfig mapping, given the engine the case runs with ("fbgemm", "x86", "qnnpack").
+    qconfig_mapping: Callable[[str | None], QConfigMapping]
+    # Each must name (the end of) a quantized module type or op in the converted model:
+    # LOWERED, one that runs quantized; otherwise one between dequantize and quantize nodes.
     expected_quantized: tuple[str, ...]
     qat: bool = False
+    mode: str = LOWERED
+    # When set, every quantize node of the converted graph quantizes to this dtype.
+    activation_dtype: torch.dtype | None = None
 
 
-def static() -> QConfigMapping:
-    return get_default_qconfig_mapping("fbgemm")
+def static(engine: str | None) -> QConfigMapping:
+    """The engine's default static mapping (quint8; FBGEMM and x86 with reduce_range)."""
+    return get_default_qconfig_mapping(engine)
+
+
+def qat(engine: str | None) -> QConfigMapping:
+    return get_default_qat_qconfig_mapping(engine)
 
 
 class ConvBnRelu(nn.Module):
@@ -68,6 +92,20 @@ class ConvTranspose(nn.Module):
 
     def forward(self, x1, x2, x3):
         return self.t1(x1), self.bn2(self.t2(x2)), self.t3(x3)
+
+
+class ConvTranspose1d2d(nn.Module):
+    """ConvTranspose without its 3d form: with the qnnpack engine, a quantized
+    ConvTranspose3d gives different outputs from one call to the next on this CPU."""
+
+    def __init__(self):
+        super().__init__()
+        self.t1 = nn.ConvTranspose1d(3, 4, 2)
+        self.t2 = nn.ConvTranspose2d(3, 4, 2)
+        self.bn2 = nn.BatchNorm2d(4)
+
+    def forward(self, x1, x2):
+        return self.t1(x1), self.bn2(self.t2(x2))
 
 
 class LinearReluBn(nn.Module):
@@ -215,8 +253,8 @@ class Recurrent(nn.Module):
         return self.linear(lstm_out + gru_out)
 
 
-def dynamic(qconfig) -> Callable[[], QConfigMapping]:
-    def mapping() -> QConfigMapping:
+def dynamic(qconfig) -> Callable[[str | None], QConfigMapping]:
+    def mapping(engine: str | None) -> QConfigMapping:
         return (
             QConfigMapping()
             .set_object_type(nn.LSTM, qconfig)
@@ -237,8 +275,8 @@ class Embeddings(nn.Module):
         return self.embedding(indices), self.bag(indices.flatten(), offsets)
 
 
-def weight_only(qconfig) -> Callable[[], QConfigMapping]:
-    def mapping() -> QConfigMapping:
+def weight_only(qconfig) -> Callable[[str | None], QConfigMapping]:
+    def mapping(engine: str | None) -> QConfigMapping:
         return QConfigMapping().set_object_type(nn.Embedding, qconfig).set_object_type(nn.EmbeddingBag, qconfig)
 
     return mapping
@@ -388,9 +426,197 @@ CASES = (
         ("conv", "linear"),
         QatModel,
         _randn((2, 3, 8, 8)),
-        lambda: get_default_qat_qconfig_mapping("fbgemm"),
+        qat,
         ("intrinsic.quantized.modules.conv_relu.ConvReLU2d", "quantized.modules.conv.Conv2d",
          "intrinsic.quantized.modules.linear_relu.LinearReLU"),
         qat=True,
     ),
 )
+
+
+# --- Models and cases for ops and dtypes beyond FBGEMM's -----------------------------
+
+
+class LayerNorms(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.layer_norm = nn.LayerNorm([4, 4, 4])
+        self.weight = nn.Parameter(torch.rand(4) + 0.5)
+        self.bias = nn.Parameter(torch.rand(4))
+
+    def forward(self, x):
+        x = self.conv(x)
+        return self.layer_norm(x), F.layer_norm(x, [4], self.weight, self.bias)
+
+
+LAYER_NORM_CASES = (
+    Case(
+        "layer_norm",
+        ("layer_norm", "conv"),
+        LayerNorms,
+        _randn((2, 3, 4, 4)),
+        static,
+        ("quantized.modules.normalization.LayerNorm", "quantized::layer_norm", "quantized.modules.conv.Conv2d"),
+    ),
+)
+
+
+class Float16Ops(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(4, 4)
+
+    def forward(self, x):
+        y = torch.sigmoid(self.linear(x) + x)
+        return y.reshape(-1)
+
+
+def float16_static(engine: str | None) -> QConfigMapping:
+    return QConfigMapping().set_global(float16_static_qconfig)
+
+
+# The legacy native config adds float16 static dtype configs (torch's float16_static_qconfig).
+FLOAT16_STATIC_CASES = (
+    Case(
+        "float16_static_linear_add_sigmoid_reshape",
+        ("linear", "binary_op", "fixed_qparams_op", "share_qparams_op"),
+        Float16Ops,
+        _randn((3, 4)),
+        float16_static,
+        ("quantized.reference.modules.linear.Linear", "add", "sigmoid"),
+        mode=FLOAT16,
+        activation_dtype=torch.float16,
+    ),
+)
+
+
+def symmetric_qnnpack(engine: str | None) -> QConfigMapping:
+    """torch's XNNPACK-compatible qint8 symmetric qconfig for every op."""
+    return QConfigMapping().set_global(default_symmetric_qnnpack_qconfig)
+
+
+def symmetric_qnnpack_qat(engine: str | None) -> QConfigMapping:
+    return QConfigMapping().set_global(default_symmetric_qnnpack_qat_qconfig)
+
+
+def tensorrt_qint8(engine: str | None) -> QConfigMapping:
+    """qint8 activations and weights, symmetric, as tensorrt's dtype configs ask. Weights
+    use [-127, 127], activations [-128, 127]: an argument observed as the wrong kind
+    (say addmm's weight as an activation) changes the outputs."""
+    activation = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric)
+    weight = MinMaxObserver.with_args(dtype=torch.qint8, qscheme=torch.per_tensor_symmetric,
+                                      quant_min=-127, quant_max=127)
+    return QConfigMapping().set_global(QConfig(activation=activation, weight=weight))
+
+
+class AddMm(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 2)
+        self.weight = nn.Parameter(torch.randn(4 * 3 * 3, 5))
+        self.bias = nn.Parameter(torch.randn(5))
+
+    def forward(self, x):
+        return torch.addmm(self.bias, torch.flatten(self.conv(x), 1), self.weight)
+
+
+def _by_name(name: str) -> Case:
+    (case,) = (case for case in CASES if case.name == name)
+    return case
+
+
+def _reference(case: Case, mapping, expected: tuple[str, ...], suffix: str) -> Case:
+    """``case`` converted to a reference model with qint8 activations."""
+    return replace(case, name=f"{case.name}_{suffix}", qconfig_mapping=mapping, expected_quantized=expected,
+                   mode=REFERENCE, activation_dtype=torch.qint8)
+
+
+# Reference-model expectations for the models of CASES, when their activations are qint8.
+_REFERENCE_EXPECTED = {
+    "conv_bn_relu_1d_2d_3d": ("intrinsic.modules.fused.ConvReLU1d", "intrinsic.modules.fused.ConvReLU2d",
+                              "intrinsic.modules.fused.ConvReLU3d", "quantized.reference.modules.conv.Conv3d"),
+    "conv_transpose_and_bn": ("quantized.reference.modules.conv.ConvTranspose1d",
+                              "quantized.reference.modules.conv.ConvTranspose2d",
+                              "quantized.reference.modules.conv.ConvTranspose3d"),
+    "linear_relu_bn": ("intrinsic.modules.fused.LinearReLU", "quantized.reference.modules.linear.Linear"),
+    "functional_conv_linear": ("conv2d", "linear", "conv1d"),
+    "add_mul_relu": ("quantized.reference.modules.conv.Conv2d", "add", "mul"),
+    "cat_matmul": ("quantized.reference.modules.linear.Linear", "cat", "matmul"),
+    "fixed_qparams_ops": ("activation.Sigmoid", "activation.Tanh", "activation.Hardsigmoid", "activation.Softmax",
+                          "sigmoid", "tanh", "hardsigmoid"),
+    "pooling_reshaping_tensor_info": ("quantized.reference.modules.conv.Conv2d",
+                                      "quantized.reference.modules.linear.Linear", "MaxPool2d", "AdaptiveAvgPool2d",
+                                      "max_pool2d", "avg_pool2d", "Hardtanh", "ReLU6", "flatten", "reshape", "view",
+                                      "transpose", "contiguous", "mean", "interpolate", "clamp"),
+    "norms_and_default_ops": ("batchnorm.BatchNorm2d", "fused.BNReLU2d", "instancenorm.InstanceNorm2d", "group_norm",
+                              "activation.ELU", "activation.LeakyReLU", "activation.Hardswish"),
+    "qat_conv_bn_relu_linear": ("intrinsic.modules.fused.ConvReLU2d", "quantized.reference.modules.conv.Conv2d",
+                                "intrinsic.modules.fused.LinearReLU"),
+}
+
+# QNNPACK's qint8 symmetric dtype configs (listed before its quint8 ones). This CPU's
+# torch has no XNNPACK, whose kernels run them, so the models are compared as reference
+# models: the qint8 quantize nodes show the symmetric configs matched.
+QNNPACK_SYMMETRIC_CASES = tuple(
+    _reference(_by_name(name), symmetric_qnnpack_qat if _by_name(name).qat else symmetric_qnnpack,
+               _REFERENCE_EXPECTED[name], "qint8_symmetric")
+    for name in ("conv_bn_relu_1d_2d_3d", "conv_transpose_and_bn", "linear_relu_bn", "functional_conv_linear",
+                 "add_mul_relu", "cat_matmul", "fixed_qparams_ops", "pooling_reshaping_tensor_info",
+                 "norms_and_default_ops", "qat_conv_bn_relu_linear")
+)
+
+QNNPACK_CASES = (
+    *(case for case in CASES if case.name not in ("conv_transpose_and_bn", "lstm_gru_dynamic_float16")),
+    replace(
+        _by_name("conv_transpose_and_bn"),
+        name="conv_transpose_1d_2d_and_bn",
+        model=ConvTranspose1d2d,
+        inputs=_randn((2, 3, 6), (2, 3, 6, 6)),
+        expected_quantized=("quantized.modules.conv.ConvTranspose1d", "quantized.modules.conv.ConvTranspose2d"),
+    ),
+    # QNNPACK has no float16 kernels (quantized::linear_prepack_fp16 refuses): compare
+    # the reference models, whose reference modules hold float16 weights.
+    replace(
+        _by_name("lstm_gru_dynamic_float16"),
+        name="lstm_gru_dynamic_float16_reference",
+        mode=REFERENCE,
+        expected_quantized=("quantized.reference.modules.rnn.LSTM", "quantized.reference.modules.rnn.GRU",
+                            "quantized.reference.modules.linear.Linear"),
+    ),
+    *QNNPACK_SYMMETRIC_CASES,
+)
+
+# TensorRT has no quantized engine in torch: its models are compared as reference models.
+TENSORRT_CASES = (
+    *(
+        _reference(_by_name(name), tensorrt_qint8, _REFERENCE_EXPECTED[name], "qint8")
+        for name in ("conv_bn_relu_1d_2d_3d", "conv_transpose_and_bn", "linear_relu_bn", "functional_conv_linear",
+                     "add_mul_relu", "cat_matmul", "pooling_reshaping_tensor_info")
+    ),
+    Case(
+        "addmm_qint8",
+        ("addmm", "conv", "share_qparams_op"),
+        AddMm,
+        _randn((2, 3, 4, 4)),
+        tensorrt_qint8,
+        ("quantized.reference.modules.conv.Conv2d", "flatten", "addmm"),
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+    ),
+)
+
+CASES_BY_BACKEND = {
+    "fbgemm": CASES,
+    "x86": CASES,
+    "qnnpack": QNNPACK_CASES,
+    "native": CASES + LAYER_NORM_CASES,
+    "native_legacy": CASES + LAYER_NORM_CASES + FLOAT16_STATIC_CASES,
+    "tensorrt": TENSORRT_CASES,
+    # onednn's and executorch's own cases (conv-add, linear-leaky_relu, ...) are to come.
+    "onednn": tuple(case for case in CASES + LAYER_NORM_CASES if case.name in (
+        "conv_bn_relu_1d_2d_3d", "linear_relu_bn", "functional_conv_linear", "add_mul_relu", "cat_matmul",
+        "fixed_qparams_ops", "pooling_reshaping_tensor_info", "norms_and_default_ops", "lstm_gru_dynamic_int8",
+        "qat_conv_bn_relu_linear", "layer_norm")),
+    "executorch": (),
+}

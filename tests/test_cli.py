@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from backends import BACKENDS
 from conftest import GENERATED, run_generator, snapshot
 
 
@@ -29,6 +30,7 @@ def test_help_documents_every_flag_and_exit_code():
 
 def test_generate_writes_only_when_content_changed(workspace):
     output = workspace / "generated" / "fbgemm.py"
+    files = sorted(p.name for p in output.parent.iterdir())
     output.unlink()
     first = run_generator("spec/fbgemm.toml", cwd=workspace)
     assert first.returncode == 0, first.stderr
@@ -39,7 +41,7 @@ def test_generate_writes_only_when_content_changed(workspace):
     assert second.returncode == 0
     assert "unchanged: generated/fbgemm.py" in second.stderr
     assert output.stat().st_mtime_ns == 1
-    assert not [p.name for p in output.parent.iterdir() if p.name.startswith(".")]  # no temporary file left
+    assert sorted(p.name for p in output.parent.iterdir()) == files  # no temporary file left
 
 
 def test_torchs_known_re_registrations_are_marked_so_a_plain_run_is_quiet(workspace):
@@ -164,11 +166,17 @@ def test_several_specs_are_checked_together(workspace):
     assert run_generator("--check", "spec/fbgemm.toml", "spec/other.toml", cwd=workspace).returncode == 0
 
 
-def test_verify_passes_for_the_fbgemm_spec(workspace):
-    result = run_generator("--verify", "spec/fbgemm.toml", cwd=workspace)
+def test_verify_passes_for_every_spec(workspace):
+    result = run_generator("--verify", *(row.spec_display for row in BACKENDS), cwd=workspace)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "same as torch.ao.quantization.backend_config.get_fbgemm_backend_config()" in result.stdout
-    assert "every field equal" in result.stdout
+    import torch
+
+    for row in BACKENDS:
+        assert (f"{row.spec_display}: same as {row.torch_getter}() of torch {torch.__version__}: "
+                f"{row.effective} pattern configs, every field equal") in result.stdout.splitlines()
+    # One warning per registration BackendConfig drops, for each spec.
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == sum(row.registered - row.effective for row in BACKENDS)
 
 
 def test_verify_reports_each_difference_per_pattern(workspace):

@@ -1,4 +1,4 @@
-"""The generated FBGEMM config is torch's runtime config, field by field.
+"""Each generated config is torch's runtime config, field by field.
 
 The comparator these tests rely on is itself tested below: each kind of
 difference it must catch is planted in a copy of torch's config.
@@ -7,7 +7,12 @@ difference it must catch is planted in a copy of torch's config.
 from __future__ import annotations
 
 import copy
+import json
+import subprocess
+import sys
+import textwrap
 
+import pytest
 import torch
 from torch.ao.quantization.backend_config import (
     BackendConfig,
@@ -17,21 +22,112 @@ from torch.ao.quantization.backend_config import (
 )
 from torch.ao.quantization.fuser_method_mappings import _sequential_wrapper2
 
+import backends
+from backends import BACKENDS, IDS, REPO
 from generator.model import DTYPE_NAMES, OBSERVATION_TYPES
 from generator.verify import compare_backend_configs, compare_fuser_methods, compare_pattern_configs
 
 
-def test_same_name_keys_order_and_every_field(generated_module, torch_fbgemm_config, measurements):
-    ours = generated_module.get_fbgemm_backend_config()
-    theirs = torch_fbgemm_config
-    assert ours.name == theirs.name == "fbgemm"
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_same_name_keys_order_and_every_field(row, measurements):
+    ours = backends.generated_config(row.name)
+    theirs = backends.torch_config(row.name)
+    assert ours.name == theirs.name == row.backend_config_name
     our_keys = list(ours._pattern_complex_format_to_config)
     their_keys = list(theirs._pattern_complex_format_to_config)
-    assert len(our_keys) == len(their_keys) == len(theirs.configs)
+    assert len(our_keys) == len(their_keys) == len(theirs.configs) == row.effective
     # Same objects, in the same order: identity, not a look-alike with the same repr.
     assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys, strict=True))
     assert compare_backend_configs(ours, theirs) == []
-    measurements["pattern configs compared field by field"] = len(our_keys)
+    compared = measurements.setdefault("pattern configs compared field by field", {})
+    compared[row.name] = len(our_keys)
+
+
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_registrations_and_shadowed_entries_match_torch(row):
+    """The spec registers as many pattern configs as torch does; the extra ones are
+    exactly the re-registrations BackendConfig drops (each a generator warning)."""
+    backend = backends.loaded_spec(row.name)
+    assert len(backend.pattern_configs) == row.effective
+    assert len(backend.pattern_configs) + len(backend.shadowed) == row.registered
+    registered = _count_registrations(row)
+    assert registered == row.registered
+
+
+def _count_registrations(row) -> int:
+    """How many pattern configs torch's getter hands to its BackendConfig."""
+    count = 0
+    original = BackendConfig.set_backend_pattern_config
+
+    def counting(self, config):
+        nonlocal count
+        count += 1
+        return original(self, config)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(BackendConfig, "set_backend_pattern_config", counting)
+        backends.build_torch_config(row.name)
+    return count
+
+
+# Runs in a fresh interpreter: each generated config is built before anything but the
+# generated module itself has imported torch's backend_config.utils, then compared with
+# torch's. One interpreter for every backend: importing torch is the expensive part.
+FRESH_EQUIVALENCE = textwrap.dedent(
+    """
+    import importlib, importlib.util, json, sys
+
+    rows = json.loads(sys.argv[1])
+    assert "torch.ao.quantization.backend_config.utils" not in sys.modules
+    ours = {}
+    for name, path, torch_module, getter in rows:
+        spec = importlib.util.spec_from_file_location(f"fresh_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        ours[name] = getattr(module, getter)()
+
+    from generator.verify import compare_backend_configs
+
+    def same_pattern(a, b):
+        if isinstance(a, tuple) and isinstance(b, tuple):
+            return len(a) == len(b) and all(same_pattern(x, y) for x, y in zip(a, b))
+        return a is b if not isinstance(a, str) else a == b
+
+    result = {}
+    for name, path, torch_module, getter in rows:
+        theirs = getattr(importlib.import_module(torch_module), getter)()
+        our_keys = list(ours[name]._pattern_complex_format_to_config)
+        their_keys = list(theirs._pattern_complex_format_to_config)
+        result[name] = {
+            "name": [ours[name].name, theirs.name],
+            "count": [len(our_keys), len(their_keys)],
+            "identical_keys": len(our_keys) == len(their_keys)
+            and all(same_pattern(a, b) for a, b in zip(our_keys, their_keys)),
+            "differences": [str(d) for d in compare_backend_configs(ours[name], theirs)],
+        }
+    print(json.dumps(result))
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def fresh_equivalence() -> dict:
+    rows = [[row.name, str(row.generated), row.torch_module, row.getter] for row in BACKENDS]
+    result = subprocess.run(
+        [sys.executable, "-c", FRESH_EQUIVALENCE, json.dumps(rows)],
+        cwd=REPO, capture_output=True, text=True, timeout=300,
+    )
+    assert result.returncode == 0, result.stderr
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_same_as_torch_in_a_fresh_interpreter(row, fresh_equivalence):
+    found = fresh_equivalence[row.name]
+    assert found["name"] == [row.backend_config_name] * 2
+    assert found["count"] == [row.effective] * 2
+    assert found["identical_keys"]
+    assert found["differences"] == []
 
 
 def _same_pattern(a, b) -> bool:
@@ -120,10 +216,11 @@ def test_fuser_methods_are_compared_by_behaviour():
     assert "is_qat=True" in compare_fuser_methods(qat_differs, theirs, pattern)
 
 
-def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_fbgemm_config, measurements):
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_generated_sequential_fuser_behaves_like_torchs(row, measurements):
     """Every fused pattern's fuser method, ours vs torch's, on real modules."""
-    ours = generated_module.get_fbgemm_backend_config()._pattern_complex_format_to_config
-    theirs = torch_fbgemm_config._pattern_complex_format_to_config
+    ours = backends.generated_config(row.name)._pattern_complex_format_to_config
+    theirs = backends.torch_config(row.name)._pattern_complex_format_to_config
     compared = 0
     for key, config in theirs.items():
         if config.fuser_method is None:
@@ -133,7 +230,7 @@ def test_generated_sequential_fuser_behaves_like_torchs(generated_module, torch_
         compared += 1
     sequential = [c for c in ours.values() if getattr(c.fuser_method, "__qualname__", "").startswith("_sequential_fuser")]
     assert len(sequential) >= 8 and compared >= len(sequential)
-    measurements["fuser methods compared by behaviour"] = compared
+    measurements.setdefault("fuser methods compared by behaviour", {})[row.name] = compared
 
 
 def test_named_paths_are_the_objects_torch_uses():

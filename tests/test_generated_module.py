@@ -1,13 +1,16 @@
-"""The generated module stands alone: public torch modules and the stdlib only."""
+"""Each generated module stands alone: public torch modules and the stdlib only."""
 
 from __future__ import annotations
 
 import ast
+import json
 import subprocess
 import sys
 import textwrap
 
-from conftest import GENERATED, REPO
+import pytest
+
+from backends import BACKENDS, IDS, REPO
 
 # Modules a generated module may import: torch's public ones and the stdlib.
 ALLOWED_IMPORTS = {"importlib", "operator", "torch", "torch.nn.functional"}
@@ -40,8 +43,9 @@ def _imports(tree: ast.Module):
                 yield node.module, alias.name
 
 
-def test_imports_are_only_public_torch_modules_and_stdlib():
-    tree = ast.parse(GENERATED.read_text())
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_imports_are_only_public_torch_modules_and_stdlib(row):
+    tree = ast.parse(row.generated.read_text())
     imports = list(_imports(tree))
     assert imports, "the generated module must import torch"
     for module, name in imports:
@@ -58,9 +62,10 @@ def test_imports_are_only_public_torch_modules_and_stdlib():
             raise AssertionError(f"private attribute {ast.unparse(node)}")
 
 
-def test_dotted_torch_references_are_all_imported():
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_dotted_torch_references_are_all_imported(row):
     """Every torch.x.y.Name the code uses has its module imported."""
-    tree = ast.parse(GENERATED.read_text())
+    tree = ast.parse(row.generated.read_text())
     imported = {module for module, name in _imports(tree) if name is None}
     for node in ast.walk(tree):
         if isinstance(node, ast.Attribute) and isinstance(node.ctx, ast.Load):
@@ -90,54 +95,57 @@ BLOCKER = textwrap.dedent(
 )
 
 
-def _run(code: str) -> subprocess.CompletedProcess:
-    return subprocess.run(
-        [sys.executable, "-c", BLOCKER + textwrap.dedent(code)],
+# Runs in a fresh interpreter where the generator's own dependencies cannot be imported:
+# first every torch getter (each fails in torch 2.13 while nothing has imported
+# backend_config.utils), then every generated module. One interpreter for all backends:
+# importing torch is the expensive part.
+FRESH_RUN = textwrap.dedent(
+    """
+    import importlib, importlib.util, json, sys
+
+    for name in ("jinja2", "tomllib", "generator"):
+        try:
+            __import__(name)
+        except ImportError:
+            pass
+        else:
+            raise SystemExit(f"{name} was importable")
+    rows = json.loads(sys.argv[1])
+    result = {name: {} for name, *_ in rows}
+    for name, path, torch_module, getter in rows:
+        try:
+            getattr(importlib.import_module(torch_module), getter)()
+        except AttributeError as error:
+            result[name]["torch"] = f"AttributeError: {error}"
+        else:
+            result[name]["torch"] = "worked"
+    for name, path, torch_module, getter in rows:
+        spec = importlib.util.spec_from_file_location(f"fresh_{name}", path)
+        module = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(module)
+        result[name]["ours"] = len(getattr(module, getter)().configs)
+    print(json.dumps(result))
+    """
+)
+
+
+@pytest.fixture(scope="session")
+def fresh_run() -> dict:
+    rows = [[row.name, str(row.generated), row.torch_module, row.getter] for row in BACKENDS]
+    result = subprocess.run(
+        [sys.executable, "-c", BLOCKER + FRESH_RUN, json.dumps(rows)],
         cwd=REPO / "tests",  # not the repo root: `generator` must not be importable by accident
         capture_output=True,
         text=True,
         timeout=300,
     )
-
-
-def test_imports_in_fresh_interpreter_without_generator_dependencies():
-    result = _run(
-        f"""
-        import importlib.util
-        for name in ("jinja2", "tomllib", "generator"):
-            try:
-                __import__(name)
-            except ImportError:
-                pass
-            else:
-                raise SystemExit(f"{{name}} was importable")
-        spec = importlib.util.spec_from_file_location("fbgemm", {str(GENERATED)!r})
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        config = module.get_fbgemm_backend_config()
-        print(len(config.configs))
-        """
-    )
     assert result.returncode == 0, result.stderr
-    assert int(result.stdout.strip()) > 0
+    return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_works_where_torchs_own_getter_fails():
-    """In a fresh interpreter torch 2.13's getter raises; the generated one does not."""
-    result = _run(
-        f"""
-        from torch.ao.quantization.backend_config import get_fbgemm_backend_config
-        try:
-            get_fbgemm_backend_config()
-        except AttributeError as error:
-            print("torch failed:", error)
-        import importlib.util
-        spec = importlib.util.spec_from_file_location("fbgemm", {str(GENERATED)!r})
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-        print("ours:", len(module.get_fbgemm_backend_config().configs))
-        """
-    )
-    assert result.returncode == 0, result.stderr
-    assert "ours: " in result.stdout
-    print(result.stdout)
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_works_in_a_fresh_interpreter_where_torchs_own_getter_fails(row, fresh_run):
+    """Without jinja2, tomllib or the generator, and where torch 2.13's getter raises."""
+    found = fresh_run[row.name]
+    assert found["torch"] == "AttributeError: module 'torch.ao.quantization.backend_config' has no attribute 'utils'"
+    assert found["ours"] == row.effective

@@ -1,4 +1,4 @@
-"""The committed generated/fbgemm.py is exactly what the spec generates, and stays so."""
+"""Each committed generated/<backend>.py is exactly what its spec generates, and stays so."""
 
 from __future__ import annotations
 
@@ -8,40 +8,63 @@ import shutil
 import black
 import pytest
 
+from backends import BACKENDS, IDS, loaded_spec
 from conftest import GENERATED, REPO, SPEC, run_generator
 from generator.formatting import BLACK_MODE
 from generator.jobs import generate_source
 
-
-def test_regenerating_reproduces_the_committed_file_byte_for_byte():
-    source = generate_source(SPEC)
-    assert source == GENERATED.read_text(encoding="utf-8")
+# Every spec, and what generating them all to standard output prints.
+ALL_SPECS = [row.spec_display for row in BACKENDS]
 
 
-def test_black_leaves_the_generated_file_unchanged():
-    text = GENERATED.read_text(encoding="utf-8")
+def all_generated() -> str:
+    return "".join(row.generated.read_text(encoding="utf-8") for row in BACKENDS)
+
+
+def test_every_spec_has_a_row_in_the_backends_table():
+    specs = sorted(path.stem for path in (REPO / "spec").glob("*.toml"))
+    assert specs == sorted(IDS)
+    assert sorted(path.stem for path in (REPO / "generated").glob("*.py")) == sorted(IDS)
+
+
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_regenerating_reproduces_the_committed_file_byte_for_byte(row):
+    source = generate_source(row.spec)
+    assert source == row.generated.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_black_leaves_the_generated_file_unchanged(row):
+    text = row.generated.read_text(encoding="utf-8")
     assert black.format_str(text, mode=BLACK_MODE) == text
     assert black.format_str(text, mode=black.Mode()) == text
 
 
-def test_header_names_spec_command_digest_versions_and_no_local_details():
-    header = [line for line in GENERATED.read_text().splitlines()[:10] if line.startswith("#")]
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_header_names_spec_command_digest_versions_and_no_local_details(row):
+    header = [line for line in row.generated.read_text().splitlines()[:12] if line.startswith("#")]
     text = "\n".join(header)
     assert "@generated" in text and "DO NOT EDIT" in text
-    assert "Spec: spec/fbgemm.toml" in text
-    assert "Regenerate: python -m generator spec/fbgemm.toml" in text
+    assert f"Spec: {row.spec_display} (sha256:" in text
+    assert "Include: spec/op_groups/common.toml (sha256:" in text
+    assert f"Regenerate: python -m generator {row.spec_display}" in text
     assert "Inputs sha256: " in text and "Signature sha256: " in text
     assert "Targets: torch 2.13.0" in text
     assert "Verified" not in text  # generation verifies nothing; --verify does
-    assert str(REPO) not in GENERATED.read_text()
+    assert str(REPO) not in row.generated.read_text()
     assert not any(token in text for token in ("2026", "UTC", "/work", "/home", "/tmp"))
 
 
-def test_spec_torch_version_is_the_installed_one(fbgemm_backend):
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_spec_names_torchs_getter_and_the_installed_torch(row):
     """The release the header says the spec targets is the one this suite compares with."""
     import torch
 
-    assert torch.__version__.split("+")[0] == fbgemm_backend.torch_version
+    backend = loaded_spec(row.name)
+    assert torch.__version__.split("+")[0] == backend.torch_version
+    assert (backend.name, backend.getter) == (row.backend_config_name, row.getter)
+    assert backend.torch_getter.path == row.torch_getter
+    assert backend.default_output.endswith(f"/generated/{row.name}.py")
 
 
 @pytest.mark.parametrize("seed", ["0", "1", "4242", "random"])
@@ -64,9 +87,10 @@ def test_output_does_not_depend_on_working_directory_or_spec_path(tmp_path):
 
 
 def test_generation_does_not_import_torch():
-    result = run_generator("spec/fbgemm.toml", "--stdout", env={"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests' / 'no_torch'}"})
+    """Every spec at once: generation never imports torch."""
+    result = run_generator(*ALL_SPECS, "--stdout", env={"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests' / 'no_torch'}"})
     assert result.returncode == 0, result.stderr
-    assert result.stdout == GENERATED.read_text(encoding="utf-8")
+    assert result.stdout == all_generated()
 
 
 def test_an_archive_without_git_generates_the_same_bytes(tmp_path):

@@ -1,5 +1,5 @@
-"""FBGEMM-quantized models give the same graphs and bit-identical outputs with the
-generated config and with torch's own, and really are quantized."""
+"""Quantized models give the same graphs and bit-identical outputs with each generated
+config and with torch's own, run with the backend's engine, and really are quantized."""
 
 from __future__ import annotations
 
@@ -8,25 +8,28 @@ import copy
 import pytest
 import torch
 import torch.fx
-from torch.ao.quantization.quantize_fx import convert_fx, prepare_fx, prepare_qat_fx
+from torch.ao.quantization.quantize_fx import convert_fx, convert_to_reference_fx, prepare_fx, prepare_qat_fx
 
-from quantized_models import CASES, Case
+import backends
+from backends import BACKENDS, IDS
+from quantized_models import CASES_BY_BACKEND, LOWERED, REFERENCE, Case
 
 QUANTIZED_MODULE_PREFIXES = ("torch.ao.nn.quantized", "torch.ao.nn.intrinsic.quantized")
 
+# (backend, engine, case): each backend's cases, with each engine it runs with. A backend
+# without a quantized engine (tensorrt) has only reference cases, run with none set.
+RUNS = [
+    (row, engine, case)
+    for row in BACKENDS
+    for engine in (row.engines or (None,))
+    for case in CASES_BY_BACKEND[row.name]
+]
 
-@pytest.fixture(autouse=True, scope="module")
-def fbgemm_engine():
-    previous = torch.backends.quantized.engine
-    torch.backends.quantized.engine = "fbgemm"
-    yield
-    torch.backends.quantized.engine = previous
 
-
-def quantize(case: Case, float_model: torch.nn.Module, inputs: tuple, backend_config) -> torch.fx.GraphModule:
+def quantize(case: Case, float_model: torch.nn.Module, inputs: tuple, backend_config, engine: str | None) -> torch.fx.GraphModule:
     model = copy.deepcopy(float_model)
     prepare = prepare_qat_fx if case.qat else prepare_fx
-    prepared = prepare(model, case.qconfig_mapping(), inputs, backend_config=backend_config)
+    prepared = prepare(model, case.qconfig_mapping(engine), inputs, backend_config=backend_config)
     torch.manual_seed(1)
     if case.qat:
         optimizer = torch.optim.SGD(prepared.parameters(), lr=0.01)
@@ -38,7 +41,8 @@ def quantize(case: Case, float_model: torch.nn.Module, inputs: tuple, backend_co
     with torch.no_grad():
         for _ in range(3):
             prepared(*[t + 0.1 * torch.randn_like(t) if t.is_floating_point() else t for t in inputs])
-    return convert_fx(prepared, backend_config=backend_config)
+    convert = convert_to_reference_fx if case.mode == REFERENCE else convert_fx
+    return convert(prepared, backend_config=backend_config)
 
 
 def submodule_types(model: torch.nn.Module) -> list:
@@ -58,6 +62,15 @@ def flat_values(value) -> list:
     return [value]
 
 
+def node_name(module: torch.fx.GraphModule, node: torch.fx.Node) -> str:
+    if node.op == "call_module":
+        cls = type(module.get_submodule(node.target))
+        return f"{cls.__module__}.{cls.__qualname__}"
+    if node.op == "call_function":
+        return getattr(node.target, "_qualified_op_name", None) or getattr(node.target, "__name__", str(node.target))
+    return str(node.target)
+
+
 class _QuantizedOpRecorder(torch.fx.Interpreter):
     """Runs a converted model and names every op that is quantized: a module from
     torch's quantized namespaces, or any op whose output is a quantized tensor."""
@@ -68,7 +81,7 @@ class _QuantizedOpRecorder(torch.fx.Interpreter):
 
     def run_node(self, node):
         result = super().run_node(node)
-        name = self._name(node)
+        name = node_name(self.module, node)
         if node.op == "call_module":
             cls = type(self.module.get_submodule(node.target))
             if cls.__module__.startswith(QUANTIZED_MODULE_PREFIXES):
@@ -79,24 +92,75 @@ class _QuantizedOpRecorder(torch.fx.Interpreter):
                 self.found.append(name)
         return result
 
-    def _name(self, node) -> str:
-        if node.op == "call_module":
-            cls = type(self.module.get_submodule(node.target))
-            return f"{cls.__module__}.{cls.__qualname__}"
-        if node.op == "call_function":
-            return getattr(node.target, "_qualified_op_name", None) or getattr(node.target, "__name__", str(node.target))
-        return str(node.target)
+
+def _is_quantize(node: torch.fx.Node) -> bool:
+    """A node that quantizes an activation: quantize_per_tensor(_dynamic), or .to(float16)."""
+    if node.op == "call_function":
+        return node.target in (torch.quantize_per_tensor, torch.quantize_per_tensor_dynamic)
+    return node.op == "call_method" and node.target == "to" and torch.float16 in node.args[1:]
 
 
-@pytest.mark.parametrize("case", CASES, ids=[case.name for case in CASES])
-def test_quantized_model_matches_torch_config(case, generated_module, torch_fbgemm_config, measurements):
+def _is_dequantize(node: torch.fx.Node) -> bool:
+    return node.op == "call_method" and node.target == "dequantize"
+
+
+def quantize_dtypes(module: torch.fx.GraphModule) -> list:
+    """The dtype of each quantize node of a converted graph."""
+    dtypes = []
+    for node in module.graph.nodes:
+        if node.op == "call_function" and node.target is torch.quantize_per_tensor:
+            dtypes.append(node.args[3])
+        elif node.op == "call_function" and node.target is torch.quantize_per_tensor_dynamic:
+            dtypes.append(node.args[1])
+        elif _is_quantize(node):
+            dtypes.append(torch.float16)
+    return dtypes
+
+
+def quantized_in_graph(module: torch.fx.GraphModule) -> list[str]:
+    """Names the ops a reference (or float16) model quantizes: a module from torch's
+    quantized namespaces (reference modules), or an op that takes a dequantized input
+    and whose output is quantized again, directly or after one fused op (conv -> relu)."""
+    found = []
+    for node in module.graph.nodes:
+        if node.op not in ("call_module", "call_function", "call_method") or _is_quantize(node) or _is_dequantize(node):
+            continue
+        name = node_name(module, node)
+        if name.startswith(QUANTIZED_MODULE_PREFIXES):
+            found.append(name)
+            continue
+        inputs: list[torch.fx.Node] = []
+        torch.fx.node.map_arg((node.args, node.kwargs), inputs.append)
+        if any(_is_dequantize(arg) for arg in inputs) and any(
+            _is_quantize(user) or any(_is_quantize(next_user) for next_user in user.users) for user in node.users
+        ):
+            found.append(name)
+    return found
+
+
+@pytest.fixture
+def engine(request):
+    previous = torch.backends.quantized.engine
+    if request.param is not None:
+        torch.backends.quantized.engine = request.param
+    yield request.param
+    torch.backends.quantized.engine = previous
+
+
+@pytest.mark.parametrize(
+    ("row", "engine", "case"),
+    RUNS,
+    ids=[f"{row.name}-{engine or 'no_engine'}-{case.name}" for row, engine, case in RUNS],
+    indirect=["engine"],
+)
+def test_quantized_model_matches_torch_config(row, engine, case, measurements):
     torch.manual_seed(0)
     float_model = case.model()
     float_model = float_model.train() if case.qat else float_model.eval()
     inputs = case.inputs()
 
-    ours = quantize(case, float_model, inputs, generated_module.get_fbgemm_backend_config())
-    theirs = quantize(case, float_model, inputs, torch_fbgemm_config)
+    ours = quantize(case, float_model, inputs, backends.generated_config(row.name), engine)
+    theirs = quantize(case, float_model, inputs, backends.torch_config(row.name), engine)
 
     assert ours.code == theirs.code
     assert submodule_types(ours) == submodule_types(theirs)
@@ -110,22 +174,39 @@ def test_quantized_model_matches_torch_config(case, generated_module, torch_fbge
         else:
             assert a == b
 
-    recorder = _QuantizedOpRecorder(ours)
-    with torch.no_grad():
-        recorder.run(*inputs)
-    quantized = recorder.found
+    # The model really is quantized, where the case expects it.
+    if case.mode == LOWERED:
+        recorder = _QuantizedOpRecorder(ours)
+        with torch.no_grad():
+            recorder.run(*inputs)
+        quantized = recorder.found
+    else:
+        quantized = quantized_in_graph(ours)
     for expected in case.expected_quantized:
         assert any(name.endswith(expected) for name in quantized), (expected, sorted(set(quantized)))
+    if case.activation_dtype is not None:
+        dtypes = quantize_dtypes(ours)
+        assert dtypes and set(dtypes) == {case.activation_dtype}, dtypes
     # The float model is not what was compared: its outputs differ from the quantized ones.
     with torch.no_grad():
         float_outputs = flat_tensors(float_model.eval()(*inputs))
     assert any(not torch.equal(f, q) for f, q in zip(float_outputs, flat_tensors(our_outputs)))
 
-    measurements["models compared"] = measurements.get("models compared", 0) + 1
+    compared = measurements.setdefault("models compared", {})
+    compared[row.name] = compared.get(row.name, 0) + 1
     measurements["quantized ops found"] = measurements.get("quantized ops found", 0) + len(quantized)
     measurements.setdefault("op groups exercised", set()).update(case.op_groups)
 
 
-def test_every_op_group_of_the_spec_has_a_model(fbgemm_backend):
-    exercised = {group for case in CASES for group in case.op_groups}
-    assert exercised == {config.op_group for config in fbgemm_backend.pattern_configs}
+def test_every_backend_has_cases():
+    assert set(CASES_BY_BACKEND) == set(IDS)
+
+
+@pytest.mark.parametrize("row", BACKENDS, ids=IDS)
+def test_every_op_group_of_the_spec_has_a_model(row):
+    used = {config.op_group for config in backends.loaded_spec(row.name).pattern_configs}
+    cases = CASES_BY_BACKEND[row.name]
+    exercised = {group for case in cases for group in case.op_groups}
+    assert used <= exercised, sorted(used - exercised)
+    # And no case is there for nothing: each exercises some op group of this backend.
+    assert all(used & set(case.op_groups) for case in cases)
