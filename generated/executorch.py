@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e76dca56d824ed7923db67e4255da58c3d9db33cb41ae66cdfef8b4491e63811
-# Signature sha256: 4333894b73c35d54651d160738972606401e92ff387ed938668290896a253cf8
+# Inputs sha256: bd81ec5974f2d833f7dfbc231b7e1bc2a222d31ee5b0818ffa4ef87837c67062
+# Signature sha256: 307be13f1dda5514232c7d68cc7838d116bac720ec626613c313c6a79bc4b0e8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

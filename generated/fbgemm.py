@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f96d42b01761783602c5552afb86b8a2fe102408d1ac2fc4245fa3814d15743b
-# Signature sha256: b8bf93d6b2e97814d56ad42db4a9ae9f1782b9f5cd192806512c275223d0f764
+# Inputs sha256: e965e365ce4e473c324ea773a8570a23463d3ec254741371b6ff22c0dcafaa39
+# Signature sha256: 2b1f3d7df175c480543ccf310abcef7c07a92899f16c2bd2d51bcafd039e158f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e9ff3974c3372379d038efa58b0535d75e3d61eb7d24cb3101fa6a187c5fc6be
-# Signature sha256: c273f846c3cad1b93e113d461d48aeaad855f8e553e59674f3ac18f28f27b69d
+# Inputs sha256: f4819631c9df13aba0b436c99a67c68fbe2818ccfd01205b7e7827598ee5210d
+# Signature sha256: 67380d14d3f15606defab126e5ad4b4d760f279c5053f50b5dc593057a17f7c1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 529ac207cda0126e403ce850f0212f835bab62b12f887ef9dd1fbedfe39b4054
-# Signature sha256: 37ff7a536de14d6e95328e89603379613e34e15f62cd45b64f9a77e6d113616d
+# Inputs sha256: 352fc21b1386a400208a0b6c1d0e36571384a71206a803e2d9de81bb9f2e2350
+# Signature sha256: 8de893fc7282624a03c5020afab88af636ffd5dbe3f9b2ee9c14327698784f91
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

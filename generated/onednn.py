@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b14cf4a2d4249b34aba69c2c9570cc6e1cee31e3f1714500f7ec5dcfbeef7a90
-# Signature sha256: 4dd489ce1fb8620cd83efc73213aa521ea2704e06dd9fdc852ab7b44c248a5b9
+# Inputs sha256: af3160f55f5d37e985b599080c773336ee6f57a1558ac1a684c5d1531d0e6b6c
+# Signature sha256: d7278b40f674c24f5f65c3eae773aef8775a6c7938e084e5d58c04eb477d7408
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

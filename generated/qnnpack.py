@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: fdbe75118e9f507fb3938097554d3c055b8743e31ac0ad052f879e3660453507
-# Signature sha256: 939f68defdf630df5dfa9e9ff07a6ea327c4614b096ef3b2aaa8dc44d088d7d7
+# Inputs sha256: b3789cbacc99f35a206583b3e52e7ef561ef62152dfbd402c98ccff91fd4f950
+# Signature sha256: 352c4fbfba6558860b4606d46ac6d38090bd3de59a8820a0dfdec6fabd12d34f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 39bfca3cdf1d3e55f4474b4cd01351fb55429c3d71bfb5aa8e3457ef4ce3e343
-# Signature sha256: b662171f3f00f0a02c7c3f64ae8e1f2e738b8084e7fccc2ae39b0404ab515b0d
+# Inputs sha256: ed07473980ab464b6609ac2e4b1cd71c34188c21fe53a232324be7cecad18aa2
+# Signature sha256: b5d73304d38b5551330b86f851271e324cf71e458e16be179012da92a5e57e87
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

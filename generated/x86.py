@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 829c79debd8a416766944e36a321eb8c831fc639ad5c66af5f01df231d510cab
-# Signature sha256: 185b91fee13d13f0ac27104338f0ed1139c02ed13fab3e07da487c66844d1492
+# Inputs sha256: 420dfd4e027192987adbb8256ca224d43c48ef04402bc27263e3cb2312e41e95
+# Signature sha256: 013a4a227d14dc2c52b1893074557df06d7e5a6c8e3d8969940417cc60f663fa
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

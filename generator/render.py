@@ -108,7 +108,7 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
         fusers=[_fuser(fuser, plan) for fuser in backend.fusers],
         getter=backend.getter,
         getter_doc=_docstring(backend.doc),
-        backend_name=repr(backend.name),
+        backend_name=string_literal(backend.name),
         entries_marker=ENTRIES_MARKER,
     )
     entry = environment().get_template(ENTRY_TEMPLATE)
@@ -119,6 +119,14 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
 def _sorted_names(names: list[str]) -> list[str]:
     """__all__ in the order linters keep it: constants, classes, then the rest."""
     return sorted(dict.fromkeys(names), key=lambda name: (0 if name.isupper() else 1 if name[:1].isupper() else 2, name))
+
+
+def string_literal(text: str) -> str:
+    """A string literal as black writes it: double quotes unless that needs more escapes."""
+    literal = repr(text)
+    if literal.startswith("'") and '"' not in text:
+        return '"' + literal[1:-1].replace("\\'", "'") + '"'
+    return literal
 
 
 def _docstring(text: str, indent: int = 4) -> str:
@@ -221,13 +229,49 @@ def _constant(config: DTypeConfig) -> _Constant:
     return _Constant(config.name, f"DTypeConfig({', '.join(arguments)})", comment)
 
 
-def _pattern(pattern: object, plan: ImportPlan | None) -> str:
+# A Python expression, laid out by _layout: an atom, or a bracketed collection of expressions.
+Expression = str | tuple  # (open, items, close)
+
+
+def _pattern(pattern: object, plan: ImportPlan) -> Expression:
     if isinstance(pattern, Symbol):
-        return pattern.path if plan is None else plan.expression(pattern)
+        return plan.expression(pattern)
     if isinstance(pattern, MethodName):
-        return repr(pattern.name)
+        return string_literal(pattern.name)
     assert isinstance(pattern, tuple)
-    return f"({', '.join(_pattern(item, plan) for item in pattern)})"
+    return ("(", tuple(_pattern(item, plan) for item in pattern), ")")
+
+
+# Where a pattern config's dict items sit in the final module, and how far black lets them run.
+_ITEM_COLUMN = 16
+_TEMPLATE_ITEM_COLUMN = 8
+_LINE_LIMIT = 88
+
+
+def _one_line(expression: Expression) -> str:
+    if isinstance(expression, str):
+        return expression
+    open_, items, close = expression
+    inner = ", ".join(_one_line(item) for item in items)
+    return f"{open_}{inner}{',' if open_ == '(' and len(items) == 1 else ''}{close}"
+
+
+def _layout(expression: Expression, column: int, indent: int, trail: int) -> str:
+    """``expression`` as black lays out a collection literal: on one line if it fits
+    (starting at ``column``, followed by ``trail`` characters), else one element per
+    line with a trailing comma, each laid out the same way. Black still formats the
+    result; this only spares it a second pass (see formatting.py)."""
+    flat = _one_line(expression)
+    if isinstance(expression, str) or column + len(flat) + trail <= _LINE_LIMIT:
+        return flat
+    open_, items, close = expression
+    inner = indent + 4
+    shift = _ITEM_COLUMN - _TEMPLATE_ITEM_COLUMN
+    # Black adds the trailing comma when it splits at commas; a lone element of a
+    # list or dict has none to split at (a one-element tuple keeps its comma).
+    comma = "," if len(items) > 1 or open_ == "(" else ""
+    lines = [f"{' ' * (inner - shift)}{_layout(item, inner, inner, len(comma))}{comma}" for item in items]
+    return f"{open_}\n" + "\n".join(lines) + f"\n{' ' * (indent - shift)}{close}"
 
 
 def _fuser_method(fuser: Symbol | SequentialFuser | NamedFuser, plan: ImportPlan) -> str:
@@ -254,14 +298,14 @@ def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
     """(from_dict key literal, expression) pairs, in torch's dict key names. The
     default observation type is left out (from_dict sets it), which keeps every
     line within 88 columns."""
-    items: list[tuple[str, str]] = []
+    items: list[tuple[str, Expression]] = []
     if config.pattern is not None:
         items.append(("pattern", _pattern(config.pattern, plan)))
     else:
         items.append(("pattern_complex_format", _pattern(config.pattern_complex_format, plan)))
     if config.observation_type != DEFAULT_OBSERVATION_TYPE:
         items.append(("observation_type", f"ObservationType.{config.observation_type}"))
-    items.append(("dtype_configs", f"[{', '.join(c.name for c in config.dtype_configs)}]"))
+    items.append(("dtype_configs", ("[", tuple(c.name for c in config.dtype_configs), "]")))
     for name in SYMBOL_FIELDS:
         value = getattr(config, name)
         if value is not None:
@@ -273,12 +317,17 @@ def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
         if getter is not None:
             items.append((name, _getter(getter, plan)))
     if config.num_tensor_args_to_observation_type:
-        pairs = ", ".join(f"{count}: ObservationType.{name}" for count, name in config.num_tensor_args_to_observation_type)
-        items.append(("num_tensor_args_to_observation_type", f"{{{pairs}}}"))
+        pairs = tuple(f"{count}: ObservationType.{name}" for count, name in config.num_tensor_args_to_observation_type)
+        items.append(("num_tensor_args_to_observation_type", ("{", pairs, "}")))
     if config.input_type_to_index:
-        pairs = ", ".join(f"{name!r}: {index}" for name, index in config.input_type_to_index)
-        items.append(("input_type_to_index", f"{{{pairs}}}"))
-    return [(repr(key), expression) for key, expression in items]
+        pairs = tuple(f"{string_literal(name)}: {index}" for name, index in config.input_type_to_index)
+        items.append(("input_type_to_index", ("{", pairs, "}")))
+    laid_out = []
+    for key, expression in items:
+        literal = string_literal(key)
+        column = _ITEM_COLUMN + len(literal) + 2
+        laid_out.append((literal, _layout(expression, column, _ITEM_COLUMN, 1)))
+    return laid_out
 
 
 def _comment(config: PatternConfig, backend: Backend) -> str:
@@ -323,7 +372,7 @@ def _fuser(fuser: FuserDef, plan: ImportPlan) -> _Fuser:
     if fuser.same_training_mode is not None:
         modules = [name for name in _flat(fuser.arguments)]
         condition = " or ".join(f"{a}.training != {b}.training" for a, b in zip(modules, modules[1:]))
-        training = (condition or "False", repr(fuser.same_training_mode))
+        training = (condition or "False", string_literal(fuser.same_training_mode))
     type_checks = tuple(f"type({module}) is not {plan.expression(symbol)}" for module, symbol in fuser.eval_types)
     if type_checks and fuser.supports_qat:
         type_checks = tuple(f"not is_qat and {check}" for check in type_checks)
