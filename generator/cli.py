@@ -91,6 +91,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["diff"]:
+        from .compare.cli import main as diff_main
+
+        return diff_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.output is not None and len(args.specs) > 1:
