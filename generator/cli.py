@@ -208,8 +208,7 @@ def _verify(jobs: list[_Job]) -> int:
         return EXIT_BAD_INPUT
     status = EXIT_OK
     for job in jobs:
-        if not verify_source(job.backend, job.source):
-            status = EXIT_DIFFERENT
+        status = max(status, verify_source(job.backend, job.source))
     return status
 
 
