@@ -10,7 +10,7 @@ from __future__ import annotations
 import torch
 
 from .compare.differ import compare
-from .compare.sides import SideBuildError, SideError, describe_generated, load_function_side
+from .compare.sides import SideBuildError, SideError, describe_sides, load_function_side, load_generated
 from .compare.text_report import text_report
 from .model import Backend
 
@@ -24,13 +24,13 @@ def verify_source(backend: Backend, source: str) -> int:
     Returns the exit status: 0 same, 1 different, 2 torch's getter cannot be called."""
     spec = backend.files[0].display_path
     try:
-        ours = describe_generated(backend, source, spec, "spec")
+        ours = load_generated(backend, source, spec, "spec")
     except SideBuildError as error:
         for line in error.lines:
             print(f"error: {line}")
         return EXIT_DIFFERENT
     if backend.torch_getter is None:
-        print(f"{spec}: builds {len(ours.patterns)} pattern configs; no torch_getter to compare with")
+        print(f"{spec}: builds {len(ours.config.configs)} pattern configs; no torch_getter to compare with")
         return EXIT_SAME
     getter = backend.torch_getter.path
     module, _, function = getter.rpartition(".")
@@ -40,12 +40,12 @@ def verify_source(backend: Backend, source: str) -> int:
         for line in error.lines:
             print(f"error: {spec}: backend.torch_getter: {line}")
         return EXIT_BAD_INPUT
-    comparison = compare(ours, theirs)
+    comparison = compare(*describe_sides(ours, theirs))
     notes = _version_notes(backend.torch_version, comparison.equal)
     if comparison.equal:
         print(
             f"{spec} (torch_version {backend.torch_version}): same as {getter}() of the installed torch "
-            f"{torch.__version__}: {len(ours.patterns)} pattern configs, every field equal"
+            f"{torch.__version__}: {len(ours.config.configs)} pattern configs, every field equal"
         )
         for note in notes:
             print(f"note: {note}")

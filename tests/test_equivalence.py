@@ -21,6 +21,7 @@ from torch.ao.quantization.fuser_method_mappings import _sequential_wrapper2
 from generator.compare.behaviour import fuser_behaviour
 from generator.compare.describe import SPEC_KEYS, describe_backend_config, describe_pattern_config
 from generator.compare.differ import compare, pattern_changes, same
+from generator.compare.public_names import PublicNames
 from generator.model import DTYPE_NAMES, OBSERVATION_TYPES
 
 
@@ -37,7 +38,7 @@ def compare_pattern_configs(new, old) -> list:
 def fuser_outcomes(fuser, pattern: tuple):
     """What ``fuser`` does for a simple (forward-order) pattern; it must have run."""
     key = (pattern[1], pattern[0]) if len(pattern) == 2 else (pattern[2], (pattern[1], pattern[0]))
-    behaviour = fuser_behaviour(fuser, key, forward_order=True)
+    behaviour = fuser_behaviour(fuser, key, forward_order=True, names=PublicNames())
     assert behaviour.outcomes is not None, behaviour.unprobed
     return behaviour
 

@@ -94,10 +94,10 @@ def test_mutated_specs_give_a_working_module_or_clean_problems(spec):
         assert calls_in(source) <= ALLOWED_CALLS
         compile(source, "tiny", "exec")
         # A symbol the installed torch lacks gets a named stand-in, as under diff and --verify.
-        module, stood_in = run_generated_source(source, "tiny", "tiny")
-        config = getattr(module, backend.getter)()
+        run = run_generated_source(source, "tiny", "tiny")
+        config = getattr(run.module, backend.getter)()
         assert len(config.configs) == len(backend.pattern_configs)
-        event("generated; builds its config" + (" with stand-ins for symbols torch lacks" if stood_in else ""))
+        event("generated; builds its config" + (" with stand-ins for symbols torch lacks" if run.unresolved else ""))
 
 
 @settings(max_examples=12, deadline=None)

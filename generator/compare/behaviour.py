@@ -32,7 +32,7 @@ import torch.fx
 from torch.ao.quantization.utils import MatchAllNode
 
 from .description import Behaviour, Outcome, without_addresses
-from .public_names import name_of
+from .public_names import PublicNames
 
 EXAMPLE_SEED = 0
 
@@ -57,16 +57,16 @@ class _CannotBuild(Exception):
     """No example module can be built for a pattern element."""
 
 
-def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool) -> Behaviour:
+def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool, names: PublicNames) -> Behaviour:
     """What ``fuser`` does for the pattern keyed ``key`` (torch's reversed nested format).
     ``forward_order``: the fuser belongs to a simple pattern, so FX calls it in forward order."""
-    name = name_of(fuser)
+    name = names.name_of(fuser)
     outcomes = []
     for is_qat in (False, True):
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(EXAMPLE_SEED)
             try:
-                matched = _example_modules(key, training=is_qat)
+                matched = _example_modules(key, is_qat, names)
             except _CannotBuild as reason:
                 return Behaviour(name, None, str(reason))
             arguments = _forward(matched) if forward_order else (matched if isinstance(matched, tuple) else (matched,))
@@ -75,11 +75,11 @@ def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool) -> Behaviour
             except Exception as error:  # noqa: BLE001 - raising the same error is the same behaviour
                 outcomes.append(Outcome(f"is_qat={is_qat}", _raised(error)))
                 continue
-            outcomes.append(_returned(f"is_qat={is_qat}", result))
+            outcomes.append(_returned(f"is_qat={is_qat}", result, names))
     return Behaviour(name, tuple(outcomes))
 
 
-def getter_behaviour(getter: Callable, key: Any) -> Behaviour:
+def getter_behaviour(getter: Callable, key: Any, names: PublicNames) -> Behaviour:
     """Which positions of the matched node pattern ``getter`` returns."""
     graph = torch.fx.Graph()
     positions: dict[torch.fx.Node, str] = {}
@@ -88,15 +88,16 @@ def getter_behaviour(getter: Callable, key: Any) -> Behaviour:
         if isinstance(element, tuple):
             return tuple(nodes(item, f"{position}[{index}]") for index, item in enumerate(element))
         node = _node_for(graph, element, len(positions))
-        positions[node] = f"{position} ({name_of(element) if not isinstance(element, str) else element})"
+        positions[node] = f"{position} ({element if isinstance(element, str) else names.name_of(element)})"
         return node
 
     pattern = nodes(key, "node_pattern")
     try:
         result = getter(pattern)
     except Exception as error:  # noqa: BLE001
-        return Behaviour(name_of(getter), (Outcome("node_pattern", _raised(error)),))
-    return Behaviour(name_of(getter), (Outcome("node_pattern", f"returns {_positions(result, positions)}"),))
+        return Behaviour(names.name_of(getter), (Outcome("node_pattern", _raised(error)),))
+    where = _positions(result, positions, names)
+    return Behaviour(names.name_of(getter), (Outcome("node_pattern", f"returns {where}"),))
 
 
 def _node_for(graph: torch.fx.Graph, element: Any, number: int) -> torch.fx.Node:
@@ -112,16 +113,16 @@ def _node_for(graph: torch.fx.Graph, element: Any, number: int) -> torch.fx.Node
     return graph.create_node("call_function", element, name=name)
 
 
-def _positions(result: Any, positions: dict[torch.fx.Node, str]) -> str:
+def _positions(result: Any, positions: dict[torch.fx.Node, str], names: PublicNames) -> str:
     if isinstance(result, torch.fx.Node):
         return positions.get(result, f"a node not in the pattern ({result.op})")
     if isinstance(result, list):
-        return "[" + ", ".join(_positions(item, positions) for item in result) + "]"
+        return "[" + ", ".join(_positions(item, positions, names) for item in result) + "]"
     if isinstance(result, tuple):
-        return "(" + ", ".join(_positions(item, positions) for item in result) + ")"
+        return "(" + ", ".join(_positions(item, positions, names) for item in result) + ")"
     if result is None:
         return "None"
-    return f"a {name_of(type(result))}"
+    return f"a {names.name_of(type(result))}"
 
 
 def _forward(matched: Any) -> tuple:
@@ -135,20 +136,20 @@ def _forward(matched: Any) -> tuple:
     return (*reversed(rest), last)
 
 
-def _example_modules(key: Any, training: bool) -> Any:
+def _example_modules(key: Any, training: bool, names: PublicNames) -> Any:
     """The matched modules FX would pass for a match of ``key``."""
     if isinstance(key, tuple):
-        return tuple(_example_modules(item, training) for item in key)
+        return tuple(_example_modules(item, training, names) for item in key)
     if key is MatchAllNode:
         return MatchAllNode
     if key is torch.nn.functional.relu:
         return torch.nn.ReLU().train(training)
     if isinstance(key, type) and issubclass(key, torch.nn.Module):
-        return _example_module(key).train(training)
+        return _example_module(key, names).train(training)
     return key
 
 
-def _example_module(module_type: type) -> torch.nn.Module:
+def _example_module(module_type: type, names: PublicNames) -> torch.nn.Module:
     arguments = []
     for parameter in list(inspect.signature(module_type.__init__).parameters.values())[1:]:
         if parameter.default is not inspect.Parameter.empty or parameter.kind in (
@@ -157,12 +158,12 @@ def _example_module(module_type: type) -> torch.nn.Module:
         ):
             continue
         if parameter.name not in _ARGUMENT_VALUES:
-            raise _CannotBuild(f"no example {name_of(module_type)}: unknown argument {parameter.name!r}")
+            raise _CannotBuild(f"no example {names.name_of(module_type)}: unknown argument {parameter.name!r}")
         arguments.append(_ARGUMENT_VALUES[parameter.name])
     try:
         module = module_type(*arguments)
     except Exception as error:  # noqa: BLE001
-        raise _CannotBuild(f"no example {name_of(module_type)}: {type(error).__name__}: {error}") from None
+        raise _CannotBuild(f"no example {names.name_of(module_type)}: {type(error).__name__}: {error}") from None
     with torch.no_grad():
         for tensor in (*module.parameters(), *module.buffers()):
             if tensor.is_floating_point():
@@ -175,9 +176,9 @@ def _raised(error: Exception) -> str:
     return f"raises {type(error).__name__}: {without_addresses(str(error))}"
 
 
-def _returned(case: str, result: Any) -> Outcome:
+def _returned(case: str, result: Any, names: PublicNames) -> Outcome:
     if not isinstance(result, torch.nn.Module):
-        return Outcome(case, f"returns {_value_text(result)}")
+        return Outcome(case, f"returns {_value_text(result, names)}")
     values = []
     for prefix, module in result.named_modules():
         dot = f"{prefix}." if prefix else ""
@@ -185,18 +186,18 @@ def _returned(case: str, result: Any) -> Outcome:
             values.append((f"{dot}{name}", _digest(tensor)))
         for name, value in sorted(vars(module).items()):
             if not name.startswith("_") and name != "training":
-                values.append((f"{dot}{name}", _value_text(value)))
-    return Outcome(case, f"returns {_module_text(result)}", tuple(values))
+                values.append((f"{dot}{name}", _value_text(value, names)))
+    return Outcome(case, f"returns {_module_text(result, names)}", tuple(values))
 
 
-def _module_text(module: torch.nn.Module) -> str:
+def _module_text(module: torch.nn.Module, names: PublicNames) -> str:
     """``torch.ao.nn.intrinsic.ConvReLU2d(0=torch.nn.Conv2d, 1=torch.nn.ReLU), eval``;
     training flags per module only when they are mixed."""
     modes = {submodule.training for submodule in module.modules()}
 
     def tree(current: torch.nn.Module) -> str:
         children = ", ".join(f"{name}={tree(child)}" for name, child in current.named_children())
-        text = name_of(type(current)) + (f"({children})" if children else "")
+        text = names.name_of(type(current)) + (f"({children})" if children else "")
         if len(modes) > 1:
             text += " [training]" if current.training else " [eval]"
         return text
@@ -206,11 +207,11 @@ def _module_text(module: torch.nn.Module) -> str:
     return f"{tree(module)}, {'training' if module.training else 'eval'}"
 
 
-def _value_text(value: Any) -> str:
+def _value_text(value: Any, names: PublicNames) -> str:
     if callable(value) or isinstance(value, type):
-        return name_of(value)
+        return names.name_of(value)
     if isinstance(value, tuple):
-        return "(" + ", ".join(_value_text(item) for item in value) + ")"
+        return "(" + ", ".join(_value_text(item, names) for item in value) + ")"
     return without_addresses(repr(value))
 
 

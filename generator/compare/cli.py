@@ -62,7 +62,7 @@ def main(argv: list[str]) -> int:
         from .differ import compare
         from .json_report import json_report
         from .markdown_report import markdown_report
-        from .sides import SideError, load_side
+        from .sides import SideError, describe_sides, load_side
         from .text_report import text_report
     except ImportError as error:
         print(f"error: diff needs torch installed ({error})", file=sys.stderr)
@@ -79,7 +79,7 @@ def main(argv: list[str]) -> int:
                 print(f"error: {line}", file=sys.stderr)
     if failed:
         return EXIT_BAD_INPUT
-    comparison = compare(*sides)
+    comparison = compare(*describe_sides(*sides))
     report = {"text": text_report, "json": json_report, "markdown": markdown_report}[args.format]
     sys.stdout.write(report(comparison, [f"built with the installed torch {torch.__version__}"]))
     return EXIT_EQUAL if comparison.equal else EXIT_DIFFERENT

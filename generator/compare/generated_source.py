@@ -14,6 +14,7 @@ import importlib
 import sys
 import types
 from dataclasses import dataclass
+from typing import Any
 
 
 class MissingObject:
@@ -30,6 +31,16 @@ class MissingObject:
 
 
 @dataclass(frozen=True)
+class GeneratedRun:
+    """A generated module, run: what it defines, what was stood in for, and the
+    object each dotted name in its code resolved to (the names it prefers)."""
+
+    module: types.ModuleType
+    unresolved: list[Unresolved]
+    named: dict[str, Any]
+
+
+@dataclass(frozen=True)
 class Unresolved:
     """A dotted name (or an imported module) that the installed torch lacks."""
 
@@ -41,14 +52,15 @@ class Unresolved:
 _STAND_IN_PREFIX = "__backendconfig_gen_missing_"
 
 
-def run_generated_source(source: str, filename: str, module_name: str) -> tuple[types.ModuleType, list[Unresolved]]:
+def run_generated_source(source: str, filename: str, module_name: str) -> GeneratedRun:
     """Execute ``source`` as a module named ``module_name``, standing in for every
-    symbol that does not resolve. Returns the module and what was stood in for."""
+    symbol that does not resolve."""
     tree = ast.parse(source, filename)
     failed_imports = _failed_imports(tree)
     roots = _import_roots(tree)
     unresolved: list[Unresolved] = []
     stand_ins: dict[str, str] = {}
+    named: dict[str, Any] = {}
 
     class StandIn(ast.NodeTransformer):
         def visit_Import(self, node: ast.Import):
@@ -62,8 +74,9 @@ def run_generated_source(source: str, filename: str, module_name: str) -> tuple[
             dotted = _dotted(node)
             if dotted is None or dotted.split(".")[0] not in roots:
                 return self.generic_visit(node)
-            problem = _resolve_problem(dotted)
+            value, problem = _resolve(dotted)
             if problem is None:
+                named.setdefault(dotted, value)
                 return node
             if dotted not in stand_ins:
                 stand_ins[dotted] = f"{_STAND_IN_PREFIX}{len(stand_ins)}"
@@ -90,7 +103,7 @@ def run_generated_source(source: str, filename: str, module_name: str) -> tuple[
             sys.modules.pop(module_name, None)
         else:
             sys.modules[module_name] = previous
-    return module, sorted(unresolved, key=lambda item: (item.line, item.path))
+    return GeneratedRun(module, sorted(unresolved, key=lambda item: (item.line, item.path)), named)
 
 
 def _failed_imports(tree: ast.Module) -> dict[str, tuple[int, str]]:
@@ -127,8 +140,9 @@ def _dotted(node: ast.AST) -> str | None:
     return ".".join(reversed(parts))
 
 
-def _resolve_problem(dotted: str) -> str | None:
-    """Why ``module.attribute`` does not resolve (as the spec format splits a symbol), or None."""
+def _resolve(dotted: str) -> tuple[Any, str | None]:
+    """The object ``module.attribute`` names, or why it does not resolve (as the
+    spec format splits a symbol)."""
     module_name, _, attribute = dotted.rpartition(".")
     try:
         module = importlib.import_module(module_name)
@@ -136,7 +150,7 @@ def _resolve_problem(dotted: str) -> str | None:
         problem = f"cannot import {module_name} ({error})"
     else:
         if hasattr(module, attribute):
-            return None
+            return getattr(module, attribute), None
         problem = f"{module_name} has no attribute {attribute!r}"
     # Not module.attribute; maybe an attribute of an attribute (a class's method).
     parts = dotted.split(".")
@@ -147,7 +161,7 @@ def _resolve_problem(dotted: str) -> str | None:
             continue
         for name in parts[split:]:
             if not hasattr(value, name):
-                return problem
+                return None, problem
             value = getattr(value, name)
-        return None
-    return problem
+        return value, None
+    return None, problem

@@ -2,8 +2,10 @@
 
 Torch stores what it was given: ``torch._C._nn.gelu`` (which is
 ``torch.nn.functional.gelu``), ``torch.nn.modules.conv.Conv2d`` (which is
-``torch.nn.Conv2d``). Objects are looked up by identity in torch's public
-modules, in PUBLIC_MODULES order, so the first public path wins.
+``torch.nn.Conv2d``). Objects are looked up by identity: first among the names
+the compared sides' own code uses (a spec writes ``torch.avg_pool1d`` but
+``torch.nn.functional.conv1d``, though torch holds both functions under both
+paths), then in torch's public modules, in PUBLIC_MODULES order.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ import types
 from typing import Any
 
 # Searched in this order; the first module holding an object names it. torch.nn
-# and torch.nn.functional come before torch because the spec format names
+# and torch.nn.functional come before torch because the spec format names most
 # functionals there (torch.nn.functional.conv1d is the same object as torch.conv1d);
 # torch.ao.quantization.utils defines MatchAllNode, which fuser_method_mappings imports.
 PUBLIC_MODULES = (
@@ -58,36 +60,50 @@ def _index() -> dict[int, tuple[Any, str]]:
     return index
 
 
-def public_name(value: Any) -> str | None:
-    """The public dotted path of ``value``, or None when torch has none for it."""
-    found = _index().get(id(value))
-    return found[1] if found is not None and found[0] is value else None
+class PublicNames:
+    """Names for the objects of one comparison. Both sides must be named by the
+    same instance: patterns are matched by the names of their objects."""
 
+    def __init__(self) -> None:
+        self._preferred: dict[int, tuple[Any, str]] = {}
 
-def name_of(value: Any) -> str:
-    """A dotted name for any function or class: public where possible, else where it
-    is defined. A closure is named by the function that made it and what it closed
-    over: ``..._sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)``."""
-    public = public_name(value)
-    if public is not None:
-        return public
-    module = getattr(value, "__module__", None) or ""
-    qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
-    if qualname is None:
+    def prefer(self, value: Any, path: str) -> None:
+        """Name ``value`` ``path`` (a public path the side's code uses); the first
+        preference for an object wins."""
+        if not any(part.startswith("_") for part in path.split(".")):
+            self._preferred.setdefault(id(value), (value, path))
+
+    def public_name(self, value: Any) -> str | None:
+        """The public dotted path of ``value``, or None when it has none."""
+        for table in (self._preferred, _index()):
+            found = table.get(id(value))
+            if found is not None and found[0] is value:
+                return found[1]
+        return None
+
+    def name_of(self, value: Any) -> str:
+        """A dotted name for any function or class: public where possible, else where
+        it is defined. A closure is named by the function that made it and what it
+        closed over: ``..._sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)``."""
+        public = self.public_name(value)
+        if public is not None:
+            return public
+        module = getattr(value, "__module__", None) or ""
+        qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
+        if qualname is None:
+            return type(value).__qualname__
+        outer, locals_marker, _ = qualname.partition(".<locals>.")
+        closure = getattr(value, "__closure__", None)
+        if locals_marker and closure:
+            captured = ", ".join(self._captured(cell) for cell in closure)
+            return f"{module}.{outer}({captured})" if module else f"{outer}({captured})"
+        return f"{module}.{qualname}" if module else qualname
+
+    def _captured(self, cell: Any) -> str:
+        try:
+            value = cell.cell_contents
+        except ValueError:
+            return "<empty>"
+        if callable(value) or isinstance(value, type):
+            return self.name_of(value)
         return type(value).__qualname__
-    outer, locals_marker, _ = qualname.partition(".<locals>.")
-    closure = getattr(value, "__closure__", None)
-    if locals_marker and closure:
-        captured = ", ".join(_captured(cell) for cell in closure)
-        return f"{module}.{outer}({captured})" if module else f"{outer}({captured})"
-    return f"{module}.{qualname}" if module else qualname
-
-
-def _captured(cell: Any) -> str:
-    try:
-        value = cell.cell_contents
-    except ValueError:
-        return "<empty>"
-    if callable(value) or isinstance(value, type):
-        return name_of(value)
-    return type(value).__qualname__

@@ -1,10 +1,13 @@
-"""Load one side of a comparison into a ConfigDescription (needs torch).
+"""Load the sides of a comparison and describe them (needs torch).
 
 A side is a spec (``spec/fbgemm.toml``, or ``builtin:NAME``), a spec at a git
 revision (``REV:path/to/spec.toml``), a generated module (``generated/fbgemm.py``),
 or ``MODULE:FUNCTION`` returning a BackendConfig. A spec is built as users get it:
 its module generated in memory and run, with a named stand-in for each symbol the
 installed torch lacks (see generated_source.py).
+
+Sides are loaded first and described together (``describe_sides``): objects are
+named by the paths the sides' own code uses, and both sides must agree on them.
 
 The generator's pipeline is used only here, through three entry points:
 ``load_backend``, ``render`` and ``format_source``.
@@ -32,6 +35,7 @@ from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
 from .generated_source import Unresolved, run_generated_source
 from .gitrev import RevisionError, materialize
+from .public_names import PublicNames
 
 BUILTIN_PREFIX = "builtin:"
 _TORCH_BACKENDS = "torch.ao.quantization.backend_config."
@@ -52,7 +56,33 @@ class SideBuildError(SideError):
     """A side loaded, but building its BackendConfig with the installed torch failed."""
 
 
-def load_side(argument: str) -> ConfigDescription:
+@dataclasses.dataclass(frozen=True)
+class Side:
+    """A loaded side: its live config and what a report says about it."""
+
+    config: BackendConfig
+    source: str  # as the user named it
+    kind: str
+    constants: dict[int, str]  # DTypeConfig id -> the constant naming it
+    torch_version: str | None
+    missing: tuple[MissingSymbol, ...] = ()
+    named: dict[str, Any] = dataclasses.field(default_factory=dict)  # dotted names its code uses
+
+
+def describe_sides(*sides: Side) -> list[ConfigDescription]:
+    """Describe sides for one comparison: each object named the same on every side,
+    by the first side whose code names it, else by torch's public path."""
+    names = PublicNames()
+    for side in sides:
+        for path, value in side.named.items():
+            names.prefer(value, path)
+    return [
+        describe_backend_config(side.config, side.source, side.kind, side.constants, side.torch_version, side.missing, names)
+        for side in sides
+    ]
+
+
+def load_side(argument: str) -> Side:
     """The side an argument names; raises SideError."""
     if argument.startswith(BUILTIN_PREFIX):
         # Packaged specs: the loader knows how to find them.
@@ -70,7 +100,7 @@ def load_side(argument: str) -> ConfigDescription:
     raise SideError([f"{argument}: {USAGE}"])
 
 
-def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] | None = None) -> ConfigDescription:
+def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] | None = None) -> Side:
     try:
         backend = load_backend(spec)
     except SpecError as error:
@@ -80,10 +110,10 @@ def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] 
         raise SideError(lines) from None
     command = f"python -m generator {backend.files[0].display_path}"
     source = format_source(render(backend, command))
-    return describe_generated(backend, source, label, kind, rename)
+    return load_generated(backend, source, label, kind, rename)
 
 
-def _revision_side(revision: str, path: str, label: str) -> ConfigDescription:
+def _revision_side(revision: str, path: str, label: str) -> Side:
     with tempfile.TemporaryDirectory(prefix="backendconfig-gen-rev-") as directory:
         root = Path(directory).resolve()
         try:
@@ -94,25 +124,25 @@ def _revision_side(revision: str, path: str, label: str) -> ConfigDescription:
         return _spec_side(spec, label, "spec at git revision", (f"{root.as_posix()}/", f"{revision}:"))
 
 
-def describe_generated(
+def load_generated(
     backend: Backend, source: str, label: str, kind: str, rename: tuple[str, str] | None = None
-) -> ConfigDescription:
-    """Run a spec's generated module source and describe its config; a symbol the
-    installed torch lacks is reported with the spec file and key that name it."""
+) -> Side:
+    """Run a spec's generated module source for its config; a symbol the installed
+    torch lacks is reported with the spec file and key that name it."""
     module_name = _identifier(Path(backend.default_output).stem)
     try:
-        module, unresolved = run_generated_source(source, f"<generated from {label}>", module_name)
-        config = getattr(module, backend.getter)()
+        run = run_generated_source(source, f"<generated from {label}>", module_name)
+        config = getattr(run.module, backend.getter)()
     except Exception as error:  # noqa: BLE001 - the installed torch rejects the config
         raise SideBuildError(
             [f"{label}: the generated module fails with torch {torch.__version__}: {type(error).__name__}: {error}"]
         ) from None
     origins = _symbol_origins(backend)
     missing = tuple(
-        MissingSymbol(_where(origins, item, label, rename), item.path, item.problem) for item in unresolved
+        MissingSymbol(_where(origins, item, label, rename), item.path, item.problem) for item in run.unresolved
     )
-    names = dtype_config_names(vars(module))
-    return describe_backend_config(config, label, kind, names, backend.torch_version, missing)
+    constants = dtype_config_names(vars(run.module))
+    return Side(config, label, kind, constants, backend.torch_version, missing, run.named)
 
 
 def _symbol_origins(backend: Backend) -> dict[str, list[Origin]]:
@@ -144,29 +174,29 @@ def _where(origins: dict[str, list[Origin]], item: Unresolved, label: str, renam
     return where + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
 
 
-def _module_side(path: Path, label: str) -> ConfigDescription:
+def _module_side(path: Path, label: str) -> Side:
     try:
         source = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as error:
         raise SideError([f"{label}: cannot read: {getattr(error, 'strerror', None) or error}"]) from None
     try:
-        module, unresolved = run_generated_source(source, str(path), _identifier(path.stem))
+        run = run_generated_source(source, str(path), _identifier(path.stem))
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: cannot run it: {type(error).__name__}: {error}"]) from None
-    exported = getattr(module, "__all__", None)
-    getter = getattr(module, exported[0], None) if exported else None
+    exported = getattr(run.module, "__all__", None)
+    getter = getattr(run.module, exported[0], None) if exported else None
     if not callable(getter):
         raise SideError([f"{label}: expected a generated module, whose __all__ names its getter first"])
     config = _call(getter, exported[0], label)
-    missing = tuple(MissingSymbol(f"{label}:{item.line}", item.path, item.problem) for item in unresolved)
+    missing = tuple(MissingSymbol(f"{label}:{item.line}", item.path, item.problem) for item in run.unresolved)
     verified = _VERIFIED_AGAINST.search(source)
-    names = dtype_config_names(vars(module))
-    return describe_backend_config(config, label, "generated module", names, verified[1] if verified else None, missing)
+    constants = dtype_config_names(vars(run.module))
+    return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named)
 
 
 def load_function_side(
     module_name: str, function_name: str, label: str, kind: str, torch_version: str | None = None
-) -> ConfigDescription:
+) -> Side:
     """``MODULE:FUNCTION``: import the module, call the function."""
     try:
         module = importlib.import_module(module_name)
@@ -181,11 +211,11 @@ def load_function_side(
     # named, then by torch's backend modules (for a getter that wraps torch's).
     namespaces = [getattr(function, "__globals__", {}), vars(module)]
     namespaces += [vars(m) for name, m in sorted(sys.modules.items()) if name.startswith(_TORCH_BACKENDS)]
-    names: dict[int, str] = {}
+    constants: dict[int, str] = {}
     for namespace in namespaces:
         for identity, name in dtype_config_names(namespace).items():
-            names.setdefault(identity, name)
-    return describe_backend_config(config, label, kind, names, torch_version)
+            constants.setdefault(identity, name)
+    return Side(config, label, kind, constants, torch_version)
 
 
 def _call(function: Any, name: str, label: str) -> BackendConfig:
