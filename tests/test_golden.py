@@ -109,6 +109,7 @@ def test_the_wheel_ships_the_templates_and_works_outside_the_checkout(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert "generator/templates/backend_config.py.j2" in archive.namelist()
+        assert "generator/compare/differ.py" in archive.namelist()  # diff and --verify
         archive.extractall(tmp_path / "site")
     shutil.copytree(REPO / "spec", tmp_path / "project" / "spec")
     (tmp_path / "project" / ".git").mkdir()
