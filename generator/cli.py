@@ -36,6 +36,7 @@ examples:
   python -m generator --check spec/*.toml           fail (exit 1) if any output is out of date
   python -m generator --check --diff spec/*.toml    ... and show what would change
   python -m generator --verify spec/fbgemm.toml     compare with the installed torch's config
+  python -m generator diff OLD NEW                  compare two configs (python -m generator diff --help)
 """
 
 

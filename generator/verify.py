@@ -31,7 +31,9 @@ def verify_source(backend: Backend, source: str) -> int:
         return EXIT_DIFFERENT
     if backend.torch_getter is None:
         print(f"{spec}: builds {len(ours.config.configs)} pattern configs; no torch_getter to compare with")
-        return EXIT_SAME
+        for missing in ours.missing:
+            print(f"error: {missing} (torch {torch.__version__})")
+        return EXIT_DIFFERENT if ours.missing else EXIT_SAME
     getter = backend.torch_getter.path
     module, _, function = getter.rpartition(".")
     try:

@@ -216,3 +216,12 @@ def test_the_readme_pastes_real_output(capsys, monkeypatch):
     assert _readme_block(f"python -m generator diff spec/fbgemm.toml {native}") == out
     verify = _readme_block("python -m generator --verify spec/fbgemm.toml")
     assert verify == (GOLDEN / "verify_upgrade.txt").read_text(encoding="utf-8")
+
+
+def test_verify_without_a_torch_getter_still_reports_missing_symbols(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["--verify", "tests/diff_specs/small.toml"]) == 0
+    assert "no torch_getter to compare with" in capsys.readouterr().out
+    assert main(["--verify", "tests/diff_specs/small_missing.toml"]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in errors] == ["tests/diff_specs/small_ops_missing.toml"] * 2

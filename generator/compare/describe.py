@@ -102,6 +102,7 @@ class _Describer:
         forward_order = attributes.get("_pattern_complex_format") is None and isinstance(attributes.get("pattern"), tuple)
         fields = []
         for attribute, value in attributes.items():
+            # See Note [Comparing callables by behaviour] in behaviour.py.
             if attribute == "fuser_method" and callable(value):
                 described: Any = fuser_behaviour(value, key, forward_order, self.names)
             elif attribute in _GETTERS and callable(value):

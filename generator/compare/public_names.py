@@ -1,11 +1,13 @@
 """Name a torch object by its public dotted path, the way a spec names it (needs torch).
 
+Note [Naming objects in a comparison]
 Torch stores what it was given: ``torch._C._nn.gelu`` (which is
 ``torch.nn.functional.gelu``), ``torch.nn.modules.conv.Conv2d`` (which is
 ``torch.nn.Conv2d``). Objects are looked up by identity: first among the names
 the compared sides' own code uses (a spec writes ``torch.avg_pool1d`` but
 ``torch.nn.functional.conv1d``, though torch holds both functions under both
-paths), then in torch's public modules, in PUBLIC_MODULES order.
+paths), then in torch's public modules, in PUBLIC_MODULES order. Patterns are
+matched by these names, so both sides of a comparison share one PublicNames.
 """
 
 from __future__ import annotations

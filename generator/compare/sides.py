@@ -71,7 +71,8 @@ class Side:
 
 def describe_sides(*sides: Side) -> list[ConfigDescription]:
     """Describe sides for one comparison: each object named the same on every side,
-    by the first side whose code names it, else by torch's public path."""
+    by the first side whose code names it, else by torch's public path (see
+    Note [Naming objects in a comparison] in public_names.py)."""
     names = PublicNames()
     for side in sides:
         for path, value in side.named.items():
