@@ -130,8 +130,9 @@ def test_a_generated_module_side_equals_its_spec(capsys, monkeypatch):
     status, out, err = _diff(capsys, "generated/fbgemm.py", "spec/fbgemm.toml", "--format", "json")
     assert status == 0, out + err
     report = json.loads(out)
-    assert report["equal"] and report["old"]["patterns"] == report["new"]["patterns"] == 192
-    assert report["old"]["torch_version"] == "2.13.0"  # read from the module's header
+    assert report["equal"] and report["old"]["patterns"] == report["new"]["patterns"] > 0
+    # Read from the module's header: the spec's.
+    assert report["old"]["torch_version"] == report["new"]["torch_version"] is not None
 
 
 def test_the_command_line_runs_as_users_run_it(tmp_path):
