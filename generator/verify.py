@@ -7,10 +7,16 @@ of the installed torch. The comparison and the report are the ``diff`` command's
 
 from __future__ import annotations
 
-import torch
-
+# Importing these imports torch: generator/cli.py reports its absence.
 from .compare.differ import compare
-from .compare.sides import SideBuildError, SideError, describe_sides, load_function_side, load_generated
+from .compare.sides import (
+    SideBuildError,
+    SideError,
+    describe_sides,
+    installed_torch,
+    load_function_side,
+    load_generated,
+)
 from .compare.text_report import text_report
 from .model import Backend
 
@@ -32,12 +38,12 @@ def verify_source(backend: Backend, source: str) -> int:
     if backend.torch_getter is None:
         print(f"{spec}: builds {len(ours.config.configs)} pattern configs; no torch_getter to compare with")
         for missing in ours.missing:
-            print(f"error: {missing} (torch {torch.__version__})")
+            print(f"error: {missing} (torch {installed_torch()})")
         return EXIT_DIFFERENT if ours.missing else EXIT_SAME
     getter = backend.torch_getter.path
     module, _, function = getter.rpartition(".")
     try:
-        theirs = load_function_side(module, function, f"{getter}()", "torch's own config", torch.__version__)
+        theirs = load_function_side(module, function, f"{getter}()", "torch's own config", installed_torch())
     except SideError as error:
         for line in error.lines:
             print(f"error: {spec}: backend.torch_getter: {line}")
@@ -47,7 +53,7 @@ def verify_source(backend: Backend, source: str) -> int:
     if comparison.equal:
         print(
             f"{spec} (torch_version {backend.torch_version}): same as {getter}() of the installed torch "
-            f"{torch.__version__}: {len(ours.config.configs)} pattern configs, every field equal"
+            f"{installed_torch()}: {len(ours.config.configs)} pattern configs, every field equal"
         )
         for note in notes:
             print(f"note: {note}")
@@ -58,11 +64,10 @@ def verify_source(backend: Backend, source: str) -> int:
 
 def _version_notes(spec_version: str, equal: bool) -> list[str]:
     """What to do when the installed torch is not the one the spec was verified against."""
-    installed = torch.__version__
-    release = installed.split("+")[0]  # 2.13.0+cpu is the 2.13.0 release
+    release = installed_torch()
     if release == spec_version:
         return []
-    mismatch = f"the spec was verified against torch {spec_version}, the installed torch is {installed}"
+    mismatch = f"the spec was verified against torch {spec_version}, the installed torch is {release}"
     if equal:
         return [f'{mismatch}; the config is unchanged: set backend.torch_version = "{release}" (README, "Another torch")']
     return [

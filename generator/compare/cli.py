@@ -57,12 +57,10 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
     try:
-        import torch
-
         from .differ import compare
         from .json_report import json_report
         from .markdown_report import markdown_report
-        from .sides import SideError, describe_sides, load_side
+        from .sides import SideError, describe_sides, installed_torch, load_side
         from .text_report import text_report
     except ImportError as error:
         print(f"error: diff needs torch installed ({error})", file=sys.stderr)
@@ -81,5 +79,5 @@ def main(argv: list[str]) -> int:
         return EXIT_BAD_INPUT
     comparison = compare(*describe_sides(*sides))
     report = {"text": text_report, "json": json_report, "markdown": markdown_report}[args.format]
-    sys.stdout.write(report(comparison, [f"built with the installed torch {torch.__version__}"]))
+    sys.stdout.write(report(comparison, [f"built with the installed torch {installed_torch()}"]))
     return EXIT_EQUAL if comparison.equal else EXIT_DIFFERENT

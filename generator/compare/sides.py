@@ -44,6 +44,12 @@ _VERIFIED_AGAINST = re.compile(r"^# Verified against: torch (\S+)$", re.MULTILIN
 USAGE = "expected a spec (.toml), a generated module (.py), MODULE:FUNCTION, or REV:path/to/spec.toml"
 
 
+def installed_torch() -> str:
+    """The installed torch release: ``2.13.0`` for ``2.13.0+cpu`` and ``2.13.0+cu121``
+    alike; the build variant does not change a config."""
+    return torch.__version__.split("+")[0]
+
+
 class SideError(Exception):
     """A side cannot be loaded: bad input. ``lines`` say why, one problem a line."""
 
@@ -136,7 +142,7 @@ def load_generated(
         config = getattr(run.module, backend.getter)()
     except Exception as error:  # noqa: BLE001 - the installed torch rejects the config
         raise SideBuildError(
-            [f"{label}: the generated module fails with torch {torch.__version__}: {type(error).__name__}: {error}"]
+            [f"{label}: the generated module fails with torch {installed_torch()}: {type(error).__name__}: {error}"]
         ) from None
     origins = _symbol_origins(backend)
     missing = tuple(
