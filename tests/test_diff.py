@@ -193,6 +193,11 @@ def test_a_spec_at_a_git_revision_is_reviewed_before_regenerating(tmp_path, caps
     status, out, err = _diff(capsys, "HEAD:spec/nope.toml", "spec/small.toml")
     assert status == 2 and "not a tracked file" in err
 
+    # From a subdirectory: REV:path is from the root, REV:./path from here (git's meaning).
+    monkeypatch.chdir(repository / "spec")
+    status, out, err = _diff(capsys, "HEAD~1:spec/small.toml", "HEAD~1:./small.toml")
+    assert status == 0, out + err
+
 
 def test_verify_reports_a_simulated_torch_upgrade(tmp_path):
     """--verify on torch's own getter, wrapped as a newer torch would change it."""

@@ -26,7 +26,8 @@ def materialize(revision: str, path: str, into: Path) -> Path:
     commit = _git("rev-parse", "--verify", "--quiet", f"{revision}^{{commit}}", what=f"unknown revision {revision!r}")
     if path.startswith(("./", "../")):
         path = posixpath.normpath(_git("rev-parse", "--show-prefix") + path)
-    listing = _git_bytes("ls-tree", "-r", "-z", "--name-only", commit).decode("utf-8", "surrogateescape")
+    # --full-tree: paths from the root even when run in a subdirectory.
+    listing = _git_bytes("ls-tree", "--full-tree", "-r", "-z", "--name-only", commit).decode("utf-8", "surrogateescape")
     tracked = [name for name in listing.split("\0") if name]
     if path not in tracked:
         raise RevisionError(f"{path} is not a tracked file at revision {revision}")
