@@ -10,9 +10,13 @@ from .text_report import change_line, field_lines, moved_where, summary_text
 
 
 def _code(text: str) -> str:
-    """Inline code that survives backticks and table pipes in the text."""
-    text = text.replace("|", "\\|")
+    """Inline code that survives backticks in the text."""
     return f"`` {text} ``" if "`" in text else f"`{text}`"
+
+
+def _cell(text: str) -> str:
+    """Inline code in a table cell, where a pipe would end the cell."""
+    return _code(text.replace("|", "\\|"))
 
 
 def _patterns(labels: Sequence[str]) -> list[str]:
@@ -24,7 +28,7 @@ def _patterns(labels: Sequence[str]) -> list[str]:
 def _side_row(role: str, description: ConfigDescription) -> str:
     torch_version = description.torch_version or ""
     return (
-        f"| {role} | {_code(description.source)} | {description.kind} | {_code(show(description.name))} "
+        f"| {role} | {_cell(description.source)} | {description.kind} | {_cell(show(description.name))} "
         f"| {len(description.patterns)} | {torch_version} |"
     )
 
