@@ -18,7 +18,7 @@ Direction is OLD -> NEW. Fusers and node getters are compared by what they do.
 EPILOG = """\
 each side is one of:
   spec/fbgemm.toml                  a spec, built as its generated module would be
-  builtin:NAME                      a spec packaged with the generator
+  builtin:NAME                      reserved: a spec packaged with the generator
   REV:spec/fbgemm.toml              a spec at a git revision, e.g. HEAD~1:spec/fbgemm.toml
                                     (the path from the repository root, or ./ from here)
   generated/fbgemm.py               a generated module (its getter is the first name in __all__)
