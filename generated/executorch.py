@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: bd81ec5974f2d833f7dfbc231b7e1bc2a222d31ee5b0818ffa4ef87837c67062
-# Signature sha256: 307be13f1dda5514232c7d68cc7838d116bac720ec626613c313c6a79bc4b0e8
+# Inputs sha256: 4502779028c92766d2827af71104392ab974f2dde676a2e048beab61715936a7
+# Signature sha256: c41f4f915b525d1e3c37bde84d84736717049747a25b62654b04929a406b9ebd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

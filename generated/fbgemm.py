@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e965e365ce4e473c324ea773a8570a23463d3ec254741371b6ff22c0dcafaa39
-# Signature sha256: 2b1f3d7df175c480543ccf310abcef7c07a92899f16c2bd2d51bcafd039e158f
+# Inputs sha256: f58947c537d6a82e8f7e378fa43a36c42bbbc47de3d6e3c7078237a460adc24f
+# Signature sha256: c9c16c0617807f06f4f02335b31df1ec894b560695f9e846dcd83b2da8062b78
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

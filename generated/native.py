@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f4819631c9df13aba0b436c99a67c68fbe2818ccfd01205b7e7827598ee5210d
-# Signature sha256: 67380d14d3f15606defab126e5ad4b4d760f279c5053f50b5dc593057a17f7c1
+# Inputs sha256: 332a61c2052155f21457ea56bdcd6324b547c32d14a027816ccdcb6a9d3c014a
+# Signature sha256: 53a24a8a421583584ad1fa2eee4c93f20b620cd7153c22bcd6476dd87725f0a4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 352fc21b1386a400208a0b6c1d0e36571384a71206a803e2d9de81bb9f2e2350
-# Signature sha256: 8de893fc7282624a03c5020afab88af636ffd5dbe3f9b2ee9c14327698784f91
+# Inputs sha256: da73678d494b6ce809adf3f683723d2d1b7c8be12cb6cc9102fd54a3cc8535bf
+# Signature sha256: 072fb741a24da3e20dfa6960b0a81f38a75fe27edba9d5166a752de7c86f8a45
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

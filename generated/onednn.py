@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: af3160f55f5d37e985b599080c773336ee6f57a1558ac1a684c5d1531d0e6b6c
-# Signature sha256: d7278b40f674c24f5f65c3eae773aef8775a6c7938e084e5d58c04eb477d7408
+# Inputs sha256: 0bce8c48d7134887e71d18987b719e22e4bc191bad5be6c654b782fbe953f5f5
+# Signature sha256: bbd67c8ed7f79287d9d794c0f7c7ac161d9e8f4ecb33eb1e570da64f9dc3af54
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b3789cbacc99f35a206583b3e52e7ef561ef62152dfbd402c98ccff91fd4f950
-# Signature sha256: 352c4fbfba6558860b4606d46ac6d38090bd3de59a8820a0dfdec6fabd12d34f
+# Inputs sha256: ec34fd694d55361539a5a4c6551061bf3934a578b59122cf7be6b669d1c8e966
+# Signature sha256: 22d1146c803d0251309685816950ccb784f489be093c5afa6fd5e53488c132c3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

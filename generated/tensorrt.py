@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ed07473980ab464b6609ac2e4b1cd71c34188c21fe53a232324be7cecad18aa2
-# Signature sha256: b5d73304d38b5551330b86f851271e324cf71e458e16be179012da92a5e57e87
+# Inputs sha256: 38a0998421c0d4bb3dc584082c008134e3473392b524662c6f518862a2c3eaf4
+# Signature sha256: 15fb75eff294bafbe70116ff5e8d4264da70b924496e4cf8caf4c0983a4e33d3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 420dfd4e027192987adbb8256ca224d43c48ef04402bc27263e3cb2312e41e95
-# Signature sha256: 013a4a227d14dc2c52b1893074557df06d7e5a6c8e3d8969940417cc60f663fa
+# Inputs sha256: 43a33bad1723b6033b034abc7ba6102e0696943009fa9a148d3c8ea447088749
+# Signature sha256: f18906974cdedb7fa981f8e090e20cd077a85fdc32f629355b6c048d8e5b7614
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -45,6 +45,7 @@ examples:
   python -m generator --check --diff spec/*.toml    ... and show what would change
   python -m generator --verify spec/fbgemm.toml     compare with the installed torch's config
   python -m generator builtin:x86.toml -o vendor/x86_backend_config.py
+  python -m generator diff OLD NEW                  compare two configs (python -m generator diff --help)
 """
 
 
@@ -127,6 +128,10 @@ def _terminate_cleanly() -> signal.Handlers | None:
 
 
 def _main(argv: list[str]) -> int:
+    if argv[:1] == ["diff"]:
+        from .compare.cli import main as diff_main
+
+        return diff_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.output is not None and len(args.specs) > 1:
@@ -269,8 +274,7 @@ def _verify(jobs: list[Job]) -> int:
     status = EXIT_OK
     for job in jobs:
         assert job.backend is not None and job.source is not None
-        if not verify_source(job.backend, job.source):
-            status = EXIT_DIFFERENT
+        status = max(status, verify_source(job.backend, job.source))
     return status
 
 

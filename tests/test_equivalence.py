@@ -1,7 +1,8 @@
 """Each generated config is torch's runtime config, field by field.
 
-The comparator these tests rely on is itself tested below: each kind of
-difference it must catch is planted in a copy of torch's config.
+The comparison engine these tests rely on (generator/compare/, also behind
+``diff`` and ``--verify``) is itself tested below: each kind of difference it
+must catch is planted in a copy of torch's config.
 """
 
 from __future__ import annotations
@@ -24,8 +25,33 @@ from torch.ao.quantization.fuser_method_mappings import _sequential_wrapper2
 
 import backends
 from backends import BACKENDS, IDS, REPO
+from generator.compare.behaviour import fuser_behaviour
+from generator.compare.describe import SPEC_KEYS, describe_backend_config, describe_pattern_config
+from generator.compare.differ import compare, pattern_changes, same
+from generator.compare.public_names import PublicNames
 from generator.model import DTYPE_NAMES, OBSERVATION_TYPES
-from generator.verify import compare_backend_configs, compare_fuser_methods, compare_pattern_configs
+
+
+def compare_backend_configs(new: BackendConfig, old: BackendConfig):
+    """The engine's comparison of two live configs, OLD -> NEW."""
+    return compare(describe_backend_config(old, "old", "test"), describe_backend_config(new, "new", "test"))
+
+
+def compare_pattern_configs(new, old) -> list:
+    """Every change from one BackendPatternConfig to the other."""
+    return pattern_changes(describe_pattern_config(old), describe_pattern_config(new))
+
+
+def fuser_outcomes(fuser, key, forward_order: bool = True):
+    """What ``fuser`` does for the pattern keyed ``key`` (torch's reversed format), called
+    as FX calls it; it must have run."""
+    behaviour = fuser_behaviour(fuser, key, forward_order=forward_order, names=PublicNames())
+    assert behaviour.outcomes is not None, behaviour.unprobed
+    return behaviour
+
+
+def _key(pattern: tuple):
+    return (pattern[1], pattern[0]) if len(pattern) == 2 else (pattern[2], (pattern[1], pattern[0]))
 
 
 @pytest.mark.parametrize("row", BACKENDS, ids=IDS)
@@ -38,7 +64,7 @@ def test_same_name_keys_order_and_every_field(row, measurements):
     assert len(our_keys) == len(their_keys) == len(theirs.configs) == row.effective
     # Same objects, in the same order: identity, not a look-alike with the same repr.
     assert all(_same_pattern(a, b) for a, b in zip(our_keys, their_keys, strict=True))
-    assert compare_backend_configs(ours, theirs) == []
+    assert compare_backend_configs(ours, theirs).equal
     compared = measurements.setdefault("pattern configs compared field by field", {})
     compared[row.name] = len(our_keys)
 
@@ -86,7 +112,9 @@ FRESH_EQUIVALENCE = textwrap.dedent(
         spec.loader.exec_module(module)
         ours[name] = getattr(module, getter)()
 
-    from generator.verify import compare_backend_configs
+    from generator.compare.describe import describe_backend_config
+    from generator.compare.differ import compare
+    from generator.compare.text_report import text_report
 
     def same_pattern(a, b):
         if isinstance(a, tuple) and isinstance(b, tuple):
@@ -103,7 +131,9 @@ FRESH_EQUIVALENCE = textwrap.dedent(
             "count": [len(our_keys), len(their_keys)],
             "identical_keys": len(our_keys) == len(their_keys)
             and all(same_pattern(a, b) for a, b in zip(our_keys, their_keys)),
-            "differences": [str(d) for d in compare_backend_configs(ours[name], theirs)],
+            "differences": [] if (found := compare(describe_backend_config(theirs, "torch", "t"),
+                                                   describe_backend_config(ours[name], "ours", "o"))).equal
+            else text_report(found, []).splitlines(),
         }
     print(json.dumps(result))
     """
@@ -146,7 +176,11 @@ def test_every_pattern_config_attribute_is_compared(generated_module, torch_fbge
     for field in fields:
         changed = copy.copy(theirs)
         setattr(changed, field, _Sentinel())
-        assert [name for name, _ in compare_pattern_configs(changed, theirs)] == [field]
+        assert [change.path for change in compare_pattern_configs(changed, theirs)] == [SPEC_KEYS.get(field, field)]
+    # An attribute a later torch adds is compared too, under its own name.
+    changed = copy.copy(theirs)
+    changed._added_by_a_later_torch = 1
+    assert [change.path for change in compare_pattern_configs(changed, theirs)] == ["_added_by_a_later_torch"]
 
 
 class _Sentinel:
@@ -168,7 +202,7 @@ def test_dtype_configs_are_compared_with_every_constraint_field(torch_fbgemm_con
         new = torch.qint8 if field.name == "dtype" else (7 if value is None else value + 1)
         setattr(changed.dtype_configs[0].input_dtype_with_constraints, field.name, new)
         differences = compare_pattern_configs(changed, config)
-        assert differences and field.name in differences[0][1], field.name
+        assert [d.path for d in differences] == [f"dtype_configs[0].input_dtype.{field.name}"], field.name
     for field in ("bias_dtype", "is_dynamic"):
         changed = copy.deepcopy(config)
         setattr(changed.dtype_configs[0], field, True if field == "is_dynamic" else torch.float)
@@ -178,21 +212,25 @@ def test_dtype_configs_are_compared_with_every_constraint_field(torch_fbgemm_con
 def test_comparator_reports_added_removed_reordered_and_renamed(torch_fbgemm_config):
     configs = torch_fbgemm_config.configs
     reference = BackendConfig("fbgemm").set_backend_pattern_configs(configs)
-    assert compare_backend_configs(reference, torch_fbgemm_config) == []
+    assert compare_backend_configs(reference, torch_fbgemm_config).equal
+
+    def kinds(comparison) -> dict:
+        return {kind: n for kind, n in comparison.counts().items() if n}
 
     fewer = BackendConfig("fbgemm").set_backend_pattern_configs(configs[1:])
-    assert [d.message.split(" ")[0] for d in compare_backend_configs(fewer, torch_fbgemm_config)] == ["removed"]
+    assert kinds(compare_backend_configs(fewer, torch_fbgemm_config)) == {"removed": 1}
 
     extra = BackendConfig("fbgemm").set_backend_pattern_configs(
         [*configs, BackendPatternConfig(torch.nn.Softplus)]
     )
-    assert [d.message.split(" ")[0] for d in compare_backend_configs(extra, torch_fbgemm_config)] == ["added"]
+    assert kinds(compare_backend_configs(extra, torch_fbgemm_config)) == {"added": 1}
 
     swapped = BackendConfig("fbgemm").set_backend_pattern_configs([configs[1], configs[0], *configs[2:]])
-    assert "order" in str(compare_backend_configs(swapped, torch_fbgemm_config))
+    (moved,) = compare_backend_configs(swapped, torch_fbgemm_config).moved
+    assert {moved.old_position, moved.new_position} == {0, 1}
 
     renamed = BackendConfig("x86").set_backend_pattern_configs(configs)
-    assert "backend name" in str(compare_backend_configs(renamed, torch_fbgemm_config))
+    assert kinds(compare_backend_configs(renamed, torch_fbgemm_config)) == {"backend_name": 1}
 
 
 def test_comparator_catches_a_type_change_equality_would_hide():
@@ -206,14 +244,17 @@ def test_fuser_methods_are_compared_by_behaviour():
     ours = _sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)
     theirs = _sequential_wrapper2(torch.ao.nn.intrinsic.ConvReLU2d)
     assert ours is not theirs
-    assert compare_fuser_methods(ours, theirs, pattern) is None
+    assert same(fuser_outcomes(ours, _key(pattern)), fuser_outcomes(theirs, _key(pattern)))
     wrong = _sequential_wrapper2(torch.ao.nn.intrinsic.LinearReLU)
-    assert compare_fuser_methods(wrong, theirs, pattern) is not None
+    assert not same(fuser_outcomes(wrong, _key(pattern)), fuser_outcomes(theirs, _key(pattern)))
     # A fuser that only differs when is_qat is True is caught too.
     def qat_differs(is_qat, conv, relu):
         return theirs(is_qat, conv, relu) if not is_qat else torch.nn.Sequential(conv, relu)
 
-    assert "is_qat=True" in compare_fuser_methods(qat_differs, theirs, pattern)
+    (change,) = compare_pattern_configs(
+        BackendPatternConfig(pattern).set_fuser_method(qat_differs), BackendPatternConfig(pattern).set_fuser_method(theirs)
+    )
+    assert [detail.split(":")[0] for detail in change.details] == ["is_qat=True"]
 
 
 @pytest.mark.parametrize("row", BACKENDS, ids=IDS)
@@ -226,10 +267,11 @@ def test_generated_sequential_fuser_behaves_like_torchs(row, measurements):
         if config.fuser_method is None:
             continue
         assert ours[key].fuser_method is not None
-        assert compare_fuser_methods(ours[key].fuser_method, config.fuser_method, config.pattern) is None
+        forward = config._pattern_complex_format is None
+        assert same(fuser_outcomes(ours[key].fuser_method, key, forward), fuser_outcomes(config.fuser_method, key, forward))
         compared += 1
     sequential = [c for c in ours.values() if getattr(c.fuser_method, "__qualname__", "").startswith("_sequential_fuser")]
-    assert len(sequential) >= 8 and compared >= len(sequential)
+    assert compared >= len(sequential) >= 2  # executorch has the fewest: conv2d + relu, module and functional
     measurements.setdefault("fuser methods compared by behaviour", {})[row.name] = compared
 
 

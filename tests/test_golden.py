@@ -135,6 +135,7 @@ def test_the_wheel_ships_the_templates_and_works_outside_the_checkout(tmp_path):
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         assert "generator/templates/backend_config.py.j2" in archive.namelist()
+        assert "generator/compare/differ.py" in archive.namelist()  # diff and --verify
         archive.extractall(tmp_path / "site")
     shutil.copytree(REPO / "spec", tmp_path / "project" / "spec")
     (tmp_path / "project" / ".git").mkdir()
@@ -145,3 +146,18 @@ def test_the_wheel_ships_the_templates_and_works_outside_the_checkout(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout == GENERATED.read_text(encoding="utf-8")
+
+
+def test_the_inputs_digest_covers_every_module_that_shapes_an_output():
+    """header.OUTPUT_MODULES is exactly what the pipeline from spec to text imports: a
+    module added to it without being listed would change outputs unnoticed by --check."""
+    import subprocess
+    import sys
+
+    from generator.header import OUTPUT_MODULES
+
+    code = "import sys, generator.formatting, generator.loader; print(' '.join(sorted(sys.modules)))"
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    imported = {name.removeprefix("generator.") for name in result.stdout.split() if name.split(".")[0] == "generator"}
+    assert imported == {"generator", *OUTPUT_MODULES} - {"__init__"}

@@ -1,0 +1,240 @@
+"""Load the sides of a comparison and describe them (needs torch).
+
+A side is a spec (``spec/fbgemm.toml``, or ``builtin:NAME``), a spec at a git
+revision (``REV:path/to/spec.toml``), a generated module (``generated/fbgemm.py``),
+or ``MODULE:FUNCTION`` returning a BackendConfig. A spec is built as users get it:
+its module generated in memory and run, with a named stand-in for each symbol the
+installed torch lacks (see generated_source.py).
+
+Sides are loaded first and described together (``describe_sides``): objects are
+named by the paths the sides' own code uses, and both sides must agree on them.
+
+The generator's pipeline is used only here, through two entry points:
+``load_backend`` and ``build_module``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import importlib
+import re
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch.ao.quantization.backend_config import BackendConfig
+
+from ..errors import SpecError
+from ..loader import load_backend
+from ..model import Backend, Origin, Symbol
+from ..formatting import build_module
+from .describe import describe_backend_config, dtype_config_names
+from .description import ConfigDescription, MissingSymbol
+from .generated_source import Unresolved, run_generated_source
+from .gitrev import RevisionError, materialize
+from .public_names import PublicNames
+
+BUILTIN_PREFIX = "builtin:"
+_TORCH_BACKENDS = "torch.ao.quantization.backend_config."
+_TARGETS = re.compile(r"^# Targets: torch (\S+) ", re.MULTILINE)
+
+USAGE = "expected a spec (.toml), a generated module (.py), MODULE:FUNCTION, or REV:path/to/spec.toml"
+
+
+def installed_torch() -> str:
+    """The installed torch release: ``2.13.0`` for ``2.13.0+cpu`` and ``2.13.0+cu121``
+    alike; the build variant does not change a config."""
+    return torch.__version__.split("+")[0]
+
+
+class SideError(Exception):
+    """A side cannot be loaded: bad input. ``lines`` say why, one problem a line."""
+
+    def __init__(self, lines: list[str]):
+        super().__init__("\n".join(lines))
+        self.lines = lines
+
+
+class SideBuildError(SideError):
+    """A side loaded, but building its BackendConfig with the installed torch failed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Side:
+    """A loaded side: its live config and what a report says about it."""
+
+    config: BackendConfig
+    source: str  # as the user named it
+    kind: str
+    constants: dict[int, str]  # DTypeConfig id -> the constant naming it
+    torch_version: str | None
+    missing: tuple[MissingSymbol, ...] = ()
+    named: dict[str, Any] = dataclasses.field(default_factory=dict)  # dotted names its code uses
+
+
+def describe_sides(*sides: Side) -> list[ConfigDescription]:
+    """Describe sides for one comparison: each object named the same on every side,
+    by the first side whose code names it, else by torch's public path (see
+    Note [Naming objects in a comparison] in public_names.py)."""
+    names = PublicNames()
+    for side in sides:
+        for path, value in side.named.items():
+            names.prefer(value, path)
+    return [
+        describe_backend_config(side.config, side.source, side.kind, side.constants, side.torch_version, side.missing, names)
+        for side in sides
+    ]
+
+
+def load_side(argument: str) -> Side:
+    """The side an argument names; raises SideError."""
+    if argument.startswith(BUILTIN_PREFIX):
+        # Packaged specs: the loader knows how to find them.
+        return _spec_side(argument, argument, "packaged spec")
+    if ":" in argument:
+        left, _, right = argument.partition(":")
+        if right.endswith(".toml"):
+            return _revision_side(left, right, argument)
+        if left and right:
+            return load_function_side(left, right, argument, "function")
+    if argument.endswith(".toml"):
+        return _spec_side(Path(argument), argument, "spec")
+    if argument.endswith(".py"):
+        return _module_side(Path(argument), argument)
+    raise SideError([f"{argument}: {USAGE}"])
+
+
+def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] | None = None) -> Side:
+    try:
+        backend = load_backend(spec)
+    except SpecError as error:
+        lines = [str(problem) for problem in error.problems]
+        if rename:
+            lines = [line.replace(*rename) for line in lines]
+        raise SideError(lines) from None
+    command = f"python -m generator {backend.files[0].display_path}"
+    source = build_module(backend, command)
+    return load_generated(backend, source, label, kind, rename)
+
+
+def _revision_side(revision: str, path: str, label: str) -> Side:
+    with tempfile.TemporaryDirectory(prefix="backendconfig-gen-rev-") as directory:
+        root = Path(directory).resolve()
+        try:
+            spec = materialize(revision, path, root)
+        except RevisionError as error:
+            raise SideError([f"{label}: {error}"]) from None
+        # Files are named in reports as REV:path, never by the temporary directory.
+        return _spec_side(spec, label, "spec at git revision", (f"{root.as_posix()}/", f"{revision}:"))
+
+
+def load_generated(
+    backend: Backend, source: str, label: str, kind: str, rename: tuple[str, str] | None = None
+) -> Side:
+    """Run a spec's generated module source for its config; a symbol the installed
+    torch lacks is reported with the spec file and key that name it."""
+    module_name = _identifier(Path(backend.default_output).stem)
+    try:
+        run = run_generated_source(source, f"<generated from {label}>", module_name)
+        config = getattr(run.module, backend.getter)()
+    except Exception as error:  # noqa: BLE001 - the installed torch rejects the config
+        raise SideBuildError(
+            [f"{label}: the generated module fails with torch {installed_torch()}: {type(error).__name__}: {error}"]
+        ) from None
+    origins = _symbol_origins(backend)
+    missing = tuple(
+        MissingSymbol(_where(origins, item, label, rename), item.path, item.problem) for item in run.unresolved
+    )
+    constants = dtype_config_names(vars(run.module))
+    return Side(config, label, kind, constants, backend.torch_version, missing, run.named)
+
+
+def _symbol_origins(backend: Backend) -> dict[str, list[Origin]]:
+    """Symbol path -> the spec entries naming it, found in any field of the model."""
+    origins: dict[str, list[Origin]] = {}
+
+    def visit(value: Any, origin: Origin) -> None:
+        if isinstance(value, Symbol):
+            origins.setdefault(value.path, []).append(origin)
+        elif isinstance(value, (tuple, list)):
+            for item in value:
+                visit(item, origin)
+        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            for field in dataclasses.fields(value):
+                visit(getattr(value, field.name), origin)
+
+    for config in backend.pattern_configs:
+        visit(config, config.origin)
+    return origins
+
+
+def _where(origins: dict[str, list[Origin]], item: Unresolved, label: str, rename: tuple[str, str] | None) -> str:
+    found = origins.get(item.path) or [o for path, found in origins.items() if path.startswith(f"{item.path}.") for o in found]
+    if not found:
+        return label
+    where = f"{found[0].file}: {found[0].key}"
+    if rename:
+        where = where.replace(*rename)
+    return where + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
+
+
+def _module_side(path: Path, label: str) -> Side:
+    try:
+        source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as error:
+        raise SideError([f"{label}: cannot read: {getattr(error, 'strerror', None) or error}"]) from None
+    try:
+        run = run_generated_source(source, str(path), _identifier(path.stem))
+    except Exception as error:  # noqa: BLE001
+        raise SideError([f"{label}: cannot run it: {type(error).__name__}: {error}"]) from None
+    # The getter is the one function the module exports; the rest are dtype configs.
+    exported = getattr(run.module, "__all__", None) or []
+    getters = [name for name in exported if callable(getattr(run.module, name, None))]
+    if len(getters) != 1:
+        raise SideError([f"{label}: expected a generated module, whose __all__ names one getter function"])
+    config = _call(getattr(run.module, getters[0]), getters[0], label)
+    missing = tuple(MissingSymbol(f"{label}:{item.line}", item.path, item.problem) for item in run.unresolved)
+    verified = _TARGETS.search(source)
+    constants = dtype_config_names(vars(run.module))
+    return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named)
+
+
+def load_function_side(
+    module_name: str, function_name: str, label: str, kind: str, torch_version: str | None = None
+) -> Side:
+    """``MODULE:FUNCTION``: import the module, call the function."""
+    try:
+        module = importlib.import_module(module_name)
+    except Exception as error:  # noqa: BLE001 - any failure to import is bad input
+        raise SideError([f"{label}: cannot import {module_name}: {type(error).__name__}: {error}"]) from None
+    function = getattr(module, function_name, None)
+    if not callable(function):
+        raise SideError([f"{label}: {module_name} has no function {function_name!r}"])
+    config = _call(function, function_name, label)
+    # DTypeConfigs are named by the module that defines them (torch's fbgemm.py for
+    # the getter torch.ao.quantization.backend_config re-exports), then by the one
+    # named, then by torch's backend modules (for a getter that wraps torch's).
+    namespaces = [getattr(function, "__globals__", {}), vars(module)]
+    namespaces += [vars(m) for name, m in sorted(sys.modules.items()) if name.startswith(_TORCH_BACKENDS)]
+    constants: dict[int, str] = {}
+    for namespace in namespaces:
+        for identity, name in dtype_config_names(namespace).items():
+            constants.setdefault(identity, name)
+    return Side(config, label, kind, constants, torch_version)
+
+
+def _call(function: Any, name: str, label: str) -> BackendConfig:
+    try:
+        config = function()
+    except Exception as error:  # noqa: BLE001
+        raise SideError([f"{label}: {name}() raised {type(error).__name__}: {error}"]) from None
+    if not isinstance(config, BackendConfig):
+        raise SideError([f"{label}: {name}() returned {type(config).__name__}, not a BackendConfig"])
+    return config
+
+
+def _identifier(text: str) -> str:
+    cleaned = re.sub(r"\W", "_", text)
+    return cleaned if cleaned.isidentifier() else f"_{cleaned}"

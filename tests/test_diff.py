@@ -1,0 +1,233 @@
+"""``python -m generator diff``: golden reports for hand-made pairs, exit codes, sides.
+
+Each pair in CASES is one kind of review; together they cover every change kind
+the report knows. The golden files under tests/golden/diff/ are the reviewed
+reports; after a deliberate change of the report, regenerate them with
+
+    UPDATE_GOLDEN=1 .venv/bin/python -m pytest tests/test_diff.py
+
+and review the diff of tests/golden/diff/ like any other change.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from conftest import REPO, run_generator
+from generator.cli import main
+
+GOLDEN = REPO / "tests" / "golden" / "diff"
+UPDATE = os.environ.get("UPDATE_GOLDEN") == "1"
+FORMATS = {"text": "txt", "json": "json", "markdown": "md"}
+
+# name: (OLD, NEW, exit status)
+CASES = {
+    # a torch upgrade: added (private alias, reversed 3-tuple), removed, moved, enum,
+    # dtype_configs[1].input_dtype bound, dtype config added, fuser, mapping type change
+    "upgrade": ("tests/diff_specs/small.toml", "diff_cases:small_upgraded", 1),
+    # a spec change under review: backend name, and a named dtype config with its patterns
+    "spec_change": ("tests/diff_specs/small.toml", "tests/diff_specs/small_changed.toml", 1),
+    # the same change on every pattern, summarized once with the count
+    "new_attribute": ("diff_cases:small_config", "diff_cases:small_with_new_attribute", 1),
+    # symbols the installed torch lacks, reported beside the other changes
+    "missing_symbol": ("tests/diff_specs/small_missing.toml", "tests/diff_specs/small.toml", 1),
+    # complex-format patterns, fusers and getters compared by behaviour
+    "fusions": ("tests/diff_specs/fusions.toml", "diff_cases:fusion_mistakes", 1),
+    # a spec and the same config built with torch's API
+    "equal": ("tests/diff_specs/small.toml", "diff_cases:small_config", 0),
+}
+
+
+def _diff(capsys, *args: str) -> tuple[int, str, str]:
+    status = main(["diff", *args])
+    captured = capsys.readouterr()
+    return status, captured.out, captured.err
+
+
+def _check_golden(name: str, text: str) -> None:
+    path = GOLDEN / name
+    if UPDATE:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text, encoding="utf-8")
+    assert path.exists(), f"{path} is missing: run UPDATE_GOLDEN=1 pytest {Path(__file__).name}"
+    assert text == path.read_text(encoding="utf-8"), f"{name} differs from the golden file (see the module docstring)"
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+@pytest.mark.parametrize("report", sorted(FORMATS))
+def test_report_matches_golden(case, report, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)  # sides are named as typed, relative to the repository
+    old, new, expected_status = CASES[case]
+    status, out, err = _diff(capsys, old, new, "--format", report)
+    assert status == expected_status, err
+    if report == "json":
+        assert json.loads(out)["equal"] is (expected_status == 0)
+    _check_golden(f"{case}.{FORMATS[report]}", out)
+
+
+def test_goldens_cover_every_kind_of_change():
+    """Each change kind the report knows appears in at least one reviewed golden."""
+    found: dict[str, int] = {}
+    for path in GOLDEN.glob("*.json"):
+        if path.name.startswith("verify"):
+            continue
+        data = json.loads(path.read_text())
+        for key in ("added", "removed", "moved", "changed", "shared_changes", "named_dtype_configs", "missing_symbols"):
+            found[key] = found.get(key, 0) + len(data[key])
+        found["backend_name"] = found.get("backend_name", 0) + (data["backend_name"] is not None)
+        for changed in data["changed"]:
+            for change in changed["changes"]:
+                found[change["kind"]] = found.get(change["kind"], 0) + 1
+                if change["kind"] == "field" and change["details"]:
+                    found["behaviour details"] = found.get("behaviour details", 0) + 1
+    assert all(found.get(kind) for kind in (
+        "added", "removed", "moved", "changed", "shared_changes", "named_dtype_configs", "missing_symbols",
+        "backend_name", "field", "dtype_config_added", "dtype_config_removed", "behaviour details",
+    )), found
+
+
+@pytest.mark.parametrize(
+    "old, new",
+    [
+        ("no_such_module_anywhere:get_config", "tests/diff_specs/small.toml"),  # unknown module
+        ("diff_cases:no_such_function", "tests/diff_specs/small.toml"),  # unknown function
+        ("diff_cases:not_a_backend_config", "tests/diff_specs/small.toml"),  # not a BackendConfig
+        ("tests/diff_specs/no_such_spec.toml", "tests/diff_specs/small.toml"),  # missing file
+        ("tests/diff_specs/small.toml", "tests/diff_specs/bad.toml"),  # bad spec (two problems)
+        ("tests/diff_specs/small.toml", "tests/diff_cases.py"),  # not a generated module
+        ("tests/diff_specs/small.toml", "fbgemm"),  # not a side at all
+        ("no_such_revision_xyz:tests/diff_specs/small.toml", "tests/diff_specs/small.toml"),  # unknown revision
+    ],
+)
+def test_bad_input_exits_2_with_one_line_per_problem(old, new, capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, out, err = _diff(capsys, old, new)
+    assert status == 2
+    assert out == ""
+    lines = err.splitlines()
+    assert lines and all(line.startswith("error: ") for line in lines), err
+    assert len(lines) == (2 if new.endswith("bad.toml") else 1), err
+    assert "Traceback" not in err
+
+
+def test_bad_usage_exits_2(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "tests/diff_specs/small.toml", "tests/diff_specs/small.toml", "--format", "html"])
+    assert exit_info.value.code == 2
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "tests/diff_specs/small.toml"])
+    assert exit_info.value.code == 2
+
+
+def test_a_generated_module_side_equals_its_spec(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    status, out, err = _diff(capsys, "generated/fbgemm.py", "spec/fbgemm.toml", "--format", "json")
+    assert status == 0, out + err
+    report = json.loads(out)
+    assert report["equal"] and report["old"]["patterns"] == report["new"]["patterns"] > 0
+    # Read from the module's header: the spec's.
+    assert report["old"]["torch_version"] == report["new"]["torch_version"] is not None
+
+
+def test_the_command_line_runs_as_users_run_it(tmp_path):
+    """A fresh interpreter, ``python -m generator diff``: exit codes and no traceback."""
+    env = {"PYTHONPATH": f"{REPO}{os.pathsep}{REPO / 'tests'}"}
+    different = run_generator("diff", "tests/diff_specs/small.toml", "diff_cases:small_upgraded", env=env)
+    assert different.returncode == 1, different.stderr
+    assert different.stdout == (GOLDEN / "upgrade.txt").read_text()
+    bad = run_generator("diff", "no_such_module_anywhere:f", "tests/diff_specs/small.toml", env=env)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: ") and "Traceback" not in bad.stderr
+
+
+def test_help_names_every_kind_of_side_flag_and_exit_code(capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main(["diff", "--help"])
+    assert exit_info.value.code == 0
+    usage = capsys.readouterr().out
+    for text in ("OLD", "NEW", "--format", "MODULE:FUNCTION", "REV:", "builtin:", ".py", "\n  0 ", "\n  1 ", "\n  2 "):
+        assert text in usage, text
+
+
+def _git(repository: Path, *args: str) -> None:
+    env = {**os.environ, "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+           "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+    subprocess.run(["git", *args], cwd=repository, env=env, check=True, capture_output=True)
+
+
+def test_a_spec_at_a_git_revision_is_reviewed_before_regenerating(tmp_path, capsys, monkeypatch):
+    """REV:path reads the spec and the files it includes as they are at REV."""
+    repository = tmp_path / "repository"
+    (repository / "spec").mkdir(parents=True)
+    for name in ("small.toml", "small_ops.toml"):
+        shutil.copy(REPO / "tests" / "diff_specs" / name, repository / "spec" / name)
+    _git(repository, "init", "-q")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-q", "-m", "small backend")
+    # The pull request: an included file changes and a symbol torch lacks appears.
+    ops = repository / "spec" / "small_ops.toml"
+    ops.write_text(ops.read_text().replace('pattern = "torch.nn.ELU"', 'pattern = "torch.nn.ELUX"'))
+    _git(repository, "commit", "-q", "-am", "rename ELU")
+    monkeypatch.chdir(repository)
+
+    status, out, err = _diff(capsys, "HEAD~1:spec/small.toml", "HEAD:spec/small.toml", "--format", "json")
+    assert status == 1, err
+    report = json.loads(out)
+    assert report["old"]["source"] == "HEAD~1:spec/small.toml"
+    assert [p["pattern"] for p in report["removed"]] == ["torch.nn.ELU"]
+    assert [p["pattern"] for p in report["added"]] == ["torch.nn.ELUX (missing)"]
+    # Files are named REV:path, never by the temporary directory they were read from.
+    (missing,) = report["missing_symbols"]
+    assert missing["side"] == "new" and missing["where"].startswith("HEAD:spec/small_ops.toml: op_groups.")
+    assert str(tmp_path) not in out
+
+    # A revision against the working tree: equal once the edit is undone there.
+    ops.write_text(ops.read_text().replace('pattern = "torch.nn.ELUX"', 'pattern = "torch.nn.ELU"'))
+    status, out, err = _diff(capsys, "HEAD~1:spec/small.toml", "spec/small.toml")
+    assert status == 0, out + err
+    status, out, err = _diff(capsys, "HEAD:spec/nope.toml", "spec/small.toml")
+    assert status == 2 and "not a tracked file" in err
+
+    # From a subdirectory: REV:path is from the root, REV:./path from here (git's meaning).
+    monkeypatch.chdir(repository / "spec")
+    status, out, err = _diff(capsys, "HEAD~1:spec/small.toml", "HEAD~1:./small.toml")
+    assert status == 0, out + err
+
+
+def test_verify_reports_a_simulated_torch_upgrade(tmp_path):
+    """--verify on torch's own getter, wrapped as a newer torch would change it."""
+    shutil.copy(REPO / "tests" / "simulated_torch_upgrade.py", tmp_path / "sitecustomize.py")
+    result = run_generator("--verify", "spec/fbgemm.toml", env={"PYTHONPATH": f"{tmp_path}{os.pathsep}{REPO}"})
+    assert result.returncode == 1, result.stderr
+    _check_golden("verify_upgrade.txt", result.stdout)
+
+
+def _readme_block(command: str) -> str:
+    """The output pasted under ``$ command`` in the README."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    start = readme.index(f"$ {command}\n") + len(command) + 3
+    return readme[start : readme.index("```", start)]
+
+
+def test_the_readme_pastes_real_output(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    native = "torch.ao.quantization.backend_config:get_native_backend_config"
+    status, out, _ = _diff(capsys, "spec/fbgemm.toml", native)
+    assert status == 1
+    assert _readme_block(f"python -m generator diff spec/fbgemm.toml {native}") == out
+    verify = _readme_block("python -m generator --verify spec/fbgemm.toml")
+    assert verify == (GOLDEN / "verify_upgrade.txt").read_text(encoding="utf-8")
+
+
+def test_verify_without_a_torch_getter_still_reports_missing_symbols(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    assert main(["--verify", "tests/diff_specs/small.toml"]) == 0
+    assert "no torch_getter to compare with" in capsys.readouterr().out
+    assert main(["--verify", "tests/diff_specs/small_missing.toml"]) == 1
+    errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
+    assert [line.split(": ")[1] for line in errors] == ["tests/diff_specs/small_ops_missing.toml"] * 2
