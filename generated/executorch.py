@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4502779028c92766d2827af71104392ab974f2dde676a2e048beab61715936a7
-# Signature sha256: c41f4f915b525d1e3c37bde84d84736717049747a25b62654b04929a406b9ebd
+# Inputs sha256: f42f76aa15879eb2f50fd063e81b702ea5518ed12315761989fb237aa4f1f177
+# Signature sha256: 4ba272889ac6cbfdfd9f048b03534495ee498a774217f1a38598a849e17515d0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f58947c537d6a82e8f7e378fa43a36c42bbbc47de3d6e3c7078237a460adc24f
-# Signature sha256: c9c16c0617807f06f4f02335b31df1ec894b560695f9e846dcd83b2da8062b78
+# Inputs sha256: 26d0999201ba5c727c91c6adb91df2f0347e2586a2366ff13fe512f009b1e80d
+# Signature sha256: 9e5db229e8ec68c771e35db50545307758e04f7f435e0e8618518d348987a04c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

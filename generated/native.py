@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 332a61c2052155f21457ea56bdcd6324b547c32d14a027816ccdcb6a9d3c014a
-# Signature sha256: 53a24a8a421583584ad1fa2eee4c93f20b620cd7153c22bcd6476dd87725f0a4
+# Inputs sha256: dc2016a9520f8f850ee0aa6dd2d193f0b5ed474a30b39374fd6b99ba67ba7871
+# Signature sha256: ecb2107727a481d30583d8d2ee4d61e268075fdf5ca5814f5125186f28663925
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

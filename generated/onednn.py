@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0bce8c48d7134887e71d18987b719e22e4bc191bad5be6c654b782fbe953f5f5
-# Signature sha256: bbd67c8ed7f79287d9d794c0f7c7ac161d9e8f4ecb33eb1e570da64f9dc3af54
+# Inputs sha256: 69e86b961a528b9c29b7c76cf2349e3f9af7f8bee64843be55d318e30a9b5932
+# Signature sha256: 73d1c0eaa36f0fdf6948ea023f712737dec6ac4e221f98fcda4a02421481c707
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ec34fd694d55361539a5a4c6551061bf3934a578b59122cf7be6b669d1c8e966
-# Signature sha256: 22d1146c803d0251309685816950ccb784f489be093c5afa6fd5e53488c132c3
+# Inputs sha256: dba734c6cfabc72dde47b87e2b34314d1861f855bf1648fc90d331ba28016a13
+# Signature sha256: 8139e9dce1a20b1b41f87df32c40e2f25b46a1fd49c1a9bd9d69ce4649fc12b6
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

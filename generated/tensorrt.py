@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 38a0998421c0d4bb3dc584082c008134e3473392b524662c6f518862a2c3eaf4
-# Signature sha256: 15fb75eff294bafbe70116ff5e8d4264da70b924496e4cf8caf4c0983a4e33d3
+# Inputs sha256: 69e988d53b55358e7a071da8ff6c9f025cbfc87b00788aa8a4eaf1786e9f1492
+# Signature sha256: 3f42c0304222843b98744977da80f0153e75c320b4a9c623b3a6d8513ba76fd4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 43a33bad1723b6033b034abc7ba6102e0696943009fa9a148d3c8ea447088749
-# Signature sha256: f18906974cdedb7fa981f8e090e20cd077a85fdc32f629355b6c048d8e5b7614
+# Inputs sha256: 060869b768a105eda9f91c6357ef8f28b1c41003aaffad9cd4eea490990de861
+# Signature sha256: 62f1f2c4bd93ce2b40a82b7767151890f8a292e8b4cd4ebe3c90012d7186a53e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
