@@ -406,7 +406,6 @@ ACCEPTED = [
             "op_groups": [{"name": "layer_norm", "dtype_configs": ["fbgemm_default_op_quint8_dtype_config"]}],
         },
     })]}, "extended.toml"),
-    ("include_named_twice", {FBGEMM: [(["include"], ["op_groups/common.toml", "op_groups/common.toml"])]}, FBGEMM),
     ("where_with_values", {ONEDNN: [(["backend", "op_groups", 4, "where", "post_module"], ["torch.nn.LeakyReLU", "torch.nn.Tanh"])]},
      ONEDNN),
     ("inline_bounds", {FBGEMM: [([*WEIGHTED, "input_dtype"], {"dtype": "quint8", "quant_min_lower_bound": 0, "quant_max_upper_bound": 127})]},
