@@ -40,15 +40,24 @@ class Case:
     op_groups: tuple[str, ...]  # the op groups of the spec this model exercises
     model: Callable[[], nn.Module]
     inputs: Callable[[], tuple]
-    # The qconfig mapping, given the engine the case runs with ("fbgemm", "x86", "qnnpack").
+    # The qconfig mapping, given the engine the case runs with ("fbgemm", "x86", "qnnpack",
+    # "onednn"; None for a backend without one).
     qconfig_mapping: Callable[[str | None], QConfigMapping]
     # Each must name (the end of) a quantized module type or op in the converted model:
     # LOWERED, one that runs quantized; otherwise one between dequantize and quantize nodes.
     expected_quantized: tuple[str, ...]
     qat: bool = False
     mode: str = LOWERED
-    # When set, every quantize node of the converted graph quantizes to this dtype.
+    # When set, every quantize node of an activation in the converted graph quantizes to this dtype.
     activation_dtype: torch.dtype | None = None
+    # When set (reference models), every quantized weight of the converted graph has this
+    # dtype: a reference module's, or a quantized parameter a function takes (F.linear's weight).
+    weight_dtype: torch.dtype | None = None
+    # Each names (the end of) an op whose weight is quantized (needs weight_dtype).
+    quantized_weights: tuple[str, ...] = ()
+    # (path, end of its type's qualified name): submodules the converted model must hold,
+    # e.g. each conv that must have been fused with its add.
+    modules: tuple[tuple[str, str], ...] = ()
 
 
 def static(engine: str | None) -> QConfigMapping:
