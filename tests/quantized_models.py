@@ -20,6 +20,7 @@ from torch.ao.quantization import (
     default_dynamic_qconfig,
     default_symmetric_qnnpack_qat_qconfig,
     default_symmetric_qnnpack_qconfig,
+    default_weight_observer,
     float16_dynamic_qconfig,
     float16_static_qconfig,
     float_qparams_weight_only_qconfig,
@@ -615,6 +616,195 @@ TENSORRT_CASES = (
     ),
 )
 
+# --- onednn: its own fusions, and the shared op groups run with its engine -----------
+
+
+# Every way onednn fuses a conv with an add: the conv on the left or on the right of
+# the add, without or with a BatchNorm2d between them, with `+` or torch.add.
+CONV_ADD_VARIANTS = tuple(f"{side}_{norm}_{add}" for side in ("left", "right") for norm in ("conv", "bn")
+                          for add in ("plus", "torch_add"))
+CONV_ADD_VARIANTS_WITHOUT_BN = tuple(name for name in CONV_ADD_VARIANTS if "_bn_" not in name)
+
+
+class ConvAdds(nn.Module):
+    """For each variant (CONV_ADD_VARIANTS), a Conv2d output added to another input.
+    With ``relu``, each sum goes through an nn.ReLU of its own, and one more sum (of the
+    conv ``conv_functional_relu``) through F.relu, which onednn does not fuse."""
+
+    def __init__(self, variants: tuple[str, ...] = CONV_ADD_VARIANTS, relu: bool = False):
+        super().__init__()
+        self.variants = variants
+        self.relu = relu
+        self.conv = nn.ModuleDict({name: nn.Conv2d(3, 4, 1) for name in variants})
+        self.bn = nn.ModuleDict({name: nn.BatchNorm2d(4) for name in variants if "_bn_" in name})
+        if relu:
+            self.relus = nn.ModuleDict({name: nn.ReLU() for name in variants})
+            self.conv_functional_relu = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x, y):
+        outputs = []
+        for name in self.variants:
+            out = self.conv[name](x)
+            if name in self.bn:
+                out = self.bn[name](out)
+            left, right = (out, y) if name.startswith("left") else (y, out)
+            out = left + right if name.endswith("plus") else torch.add(left, right)
+            outputs.append(self.relus[name](out) if self.relu else out)
+        if self.relu:
+            outputs.append(F.relu(self.conv_functional_relu(x) + y))
+        return tuple(outputs)
+
+
+def _conv_add_modules(fused: str, variants: tuple[str, ...] = CONV_ADD_VARIANTS) -> tuple[tuple[str, str], ...]:
+    """Each conv of ConvAdds, fused with its add (and relu) into ``fused``."""
+    return tuple((f"conv.{name}", f"intrinsic.quantized.modules.conv_add.{fused}") for name in variants)
+
+
+class LinearEltwise(nn.Module):
+    """onednn's linear fusions: Linear + LeakyReLU, Linear + Tanh, and Linear +
+    BatchNorm1d + LeakyReLU (in eval, the batch norm is folded into the linear); then
+    F.linear followed by each elementwise op, which onednn observes as one pattern and
+    its engine does not lower: the linear and the op run in float between a dequantize
+    and a quantize."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc_leaky = nn.Linear(8, 8)
+        self.leaky = nn.LeakyReLU(0.2)
+        self.fc_tanh = nn.Linear(8, 8)
+        self.tanh = nn.Tanh()
+        self.fc_bn_leaky = nn.Linear(8, 8)
+        self.bn = nn.BatchNorm1d(8)
+        self.bn_leaky = nn.LeakyReLU(0.1)
+        self.weight = nn.Parameter(torch.randn(8, 8))
+        self.bias = nn.Parameter(torch.randn(8))
+        self.functional_leaky = nn.LeakyReLU()
+        self.functional_tanh = nn.Tanh()
+
+    def forward(self, x):
+        a = self.leaky(self.fc_leaky(x))
+        b = self.tanh(self.fc_tanh(a))
+        c = self.bn_leaky(self.bn(self.fc_bn_leaky(b)))
+        d = self.functional_leaky(F.linear(x, self.weight, self.bias))
+        e = self.functional_tanh(F.linear(x, self.weight, self.bias))
+        f = F.leaky_relu(F.linear(x, self.weight, self.bias))
+        g = torch.tanh(F.linear(x, self.weight, self.bias))
+        return c, d, e, f, g
+
+
+_LINEAR_ELTWISE_FUSED = (("fc_leaky", "LinearLeakyReLU"), ("fc_tanh", "LinearTanh"), ("fc_bn_leaky", "LinearLeakyReLU"))
+
+
+def linear_eltwise(engine: str | None) -> QConfigMapping:
+    """The engine's default mapping, but Linear, LeakyReLU and Tanh all take its global
+    qconfig: prepare_fx raises a LookupError for a fused module whose modules have
+    different qconfigs, and the default mapping gives Tanh a fixed-qparams one."""
+    mapping = get_default_qconfig_mapping(engine)
+    for module in (nn.Linear, nn.LeakyReLU, nn.Tanh):
+        mapping.set_object_type(module, mapping.global_qconfig)
+    return mapping
+
+
+def linear_eltwise_dynamic(engine: str | None) -> QConfigMapping:
+    mapping = QConfigMapping()
+    for module in (nn.Linear, nn.LeakyReLU, nn.Tanh):
+        mapping.set_object_type(module, default_dynamic_qconfig)
+    return mapping
+
+
+def per_tensor_conv_transpose(engine: str | None) -> QConfigMapping:
+    """The engine's default mapping with per-tensor weights for ConvTranspose: onednn's
+    default mapping observes them per channel, which ConvTranspose does not support."""
+    mapping = get_default_qconfig_mapping(engine)
+    qconfig = QConfig(activation=mapping.global_qconfig.activation, weight=default_weight_observer)
+    for module in (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d):
+        mapping.set_object_type(module, qconfig)
+    return mapping
+
+
+# onednn's embedding config takes qint8 weights (no quantized embedding kernel does:
+# nnq.Embedding takes quint8 and quint4x2), so the model is compared as a reference model.
+onednn_embedding_qint8 = weight_only(QConfig(activation=float_qparams_weight_only_qconfig.activation,
+                                             weight=float_qparams_weight_only_qconfig.weight.with_args(dtype=torch.qint8)))
+
+ONEDNN_CASES = (
+    *(case for case in CASES + LAYER_NORM_CASES if case.name in (
+        "conv_bn_relu_1d_2d_3d", "linear_relu_bn", "functional_conv_linear", "add_mul_relu", "cat_matmul",
+        "fixed_qparams_ops", "pooling_reshaping_tensor_info", "norms_and_default_ops", "lstm_gru_dynamic_int8",
+        "qat_conv_bn_relu_linear", "layer_norm")),
+    replace(_by_name("conv_transpose_and_bn"), name="conv_transpose_and_bn_per_tensor",
+            qconfig_mapping=per_tensor_conv_transpose),
+    Case(
+        "conv_add",
+        ("conv_add",),
+        ConvAdds,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        static,
+        ("intrinsic.quantized.modules.conv_add.ConvAdd2d",),
+        modules=_conv_add_modules("ConvAdd2d"),
+    ),
+    Case(
+        "conv_add_relu",
+        ("conv_add_relu", "conv_add", "share_qparams_op"),
+        lambda: ConvAdds(relu=True),
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        static,
+        ("intrinsic.quantized.modules.conv_add.ConvAddReLU2d", "intrinsic.quantized.modules.conv_add.ConvAdd2d",
+         "relu"),
+        # F.relu is not fused: the sum is a ConvAdd2d, then a quantized relu.
+        modules=(*_conv_add_modules("ConvAddReLU2d"),
+                 ("conv_functional_relu", "intrinsic.quantized.modules.conv_add.ConvAdd2d")),
+    ),
+    # QAT fuses conv + add (+ relu) without a batch norm (with one, the fuser raises:
+    # see test_same_refusals.py); ConvAdd2d has no QAT module, so the conv trains unobserved.
+    Case(
+        "qat_conv_add_relu",
+        ("conv_add_relu", "conv_add", "share_qparams_op"),
+        lambda: ConvAdds(CONV_ADD_VARIANTS_WITHOUT_BN, relu=True),
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        qat,
+        ("intrinsic.quantized.modules.conv_add.ConvAddReLU2d", "intrinsic.quantized.modules.conv_add.ConvAdd2d"),
+        qat=True,
+        modules=(*_conv_add_modules("ConvAddReLU2d", CONV_ADD_VARIANTS_WITHOUT_BN),
+                 ("conv_functional_relu", "intrinsic.quantized.modules.conv_add.ConvAdd2d")),
+    ),
+    Case(
+        "linear_leaky_relu_tanh_bn",
+        ("linear_eltwise", "linear_bn_leaky_relu"),
+        LinearEltwise,
+        _randn((4, 8)),
+        linear_eltwise,
+        ("intrinsic.quantized.modules.linear_relu.LinearLeakyReLU",
+         "intrinsic.quantized.modules.linear_relu.LinearTanh"),
+        modules=tuple((path, f"intrinsic.quantized.modules.linear_relu.{fused}")
+                      for path, fused in _LINEAR_ELTWISE_FUSED),
+    ),
+    # Dynamic: fused the same way, but not lowered. Each fused module keeps a reference
+    # Linear, with its weight quantized, and runs in float after a dynamic quantize.
+    Case(
+        "linear_leaky_relu_tanh_bn_dynamic_int8",
+        ("linear_eltwise", "linear_bn_leaky_relu"),
+        LinearEltwise,
+        _randn((4, 8)),
+        linear_eltwise_dynamic,
+        ("quantize_per_tensor_dynamic",),
+        modules=tuple(module for path, fused in _LINEAR_ELTWISE_FUSED
+                      for module in ((path, f"intrinsic.modules.fused.{fused}"),
+                                     (f"{path}.0", "quantized.reference.modules.linear.Linear"))),
+    ),
+    Case(
+        "embedding_weight_only_qint8_reference",
+        ("embedding_op",),
+        Embeddings,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        onednn_embedding_qint8,
+        ("quantized.reference.modules.sparse.Embedding", "quantized.reference.modules.sparse.EmbeddingBag"),
+        mode=REFERENCE,
+        weight_dtype=torch.qint8,
+        quantized_weights=("sparse.Embedding", "sparse.EmbeddingBag"),
+    ),
+)
+
 CASES_BY_BACKEND = {
     "fbgemm": CASES,
     "x86": CASES,
@@ -622,10 +812,6 @@ CASES_BY_BACKEND = {
     "native": CASES + LAYER_NORM_CASES,
     "native_legacy": CASES + LAYER_NORM_CASES + FLOAT16_STATIC_CASES,
     "tensorrt": TENSORRT_CASES,
-    # onednn's and executorch's own cases (conv-add, linear-leaky_relu, ...) are to come.
-    "onednn": tuple(case for case in CASES + LAYER_NORM_CASES if case.name in (
-        "conv_bn_relu_1d_2d_3d", "linear_relu_bn", "functional_conv_linear", "add_mul_relu", "cat_matmul",
-        "fixed_qparams_ops", "pooling_reshaping_tensor_info", "norms_and_default_ops", "lstm_gru_dynamic_int8",
-        "qat_conv_bn_relu_linear", "layer_norm")),
+    "onednn": ONEDNN_CASES,
     "executorch": (),
 }
