@@ -27,6 +27,7 @@ from torch.ao.quantization import (
     float_qparams_weight_only_qconfig_4bit,
     get_default_qat_qconfig_mapping,
     get_default_qconfig_mapping,
+    weight_observer_range_neg_127_to_127,
 )
 
 # How a case is converted, and how quantization shows in the result:
@@ -805,6 +806,266 @@ ONEDNN_CASES = (
     ),
 )
 
+# --- executorch: no quantized engine in torch; compared as reference models ----------
+
+
+class ExecutorchConvLinear(nn.Module):
+    """Executorch's weighted ops: Conv2d alone, with nn.ReLU and F.relu, with BatchNorm2d
+    (and ReLU), functional conv2d + relu; Linear and F.linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.conv_relu = nn.Conv2d(4, 4, 1)
+        self.relu = nn.ReLU()
+        self.conv_functional_relu = nn.Conv2d(4, 4, 1)
+        self.conv_bn = nn.Conv2d(4, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        self.conv_bn_relu = nn.Conv2d(4, 4, 1)
+        self.bn_relu = nn.BatchNorm2d(4)
+        self.bn_relu_relu = nn.ReLU()
+        self.conv_weight = nn.Parameter(torch.randn(4, 4, 1, 1))
+        self.conv_bias = nn.Parameter(torch.randn(4))
+        self.linear = nn.Linear(4 * 4 * 4, 8)
+        self.linear_weight = nn.Parameter(torch.randn(5, 8))
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.relu(self.conv_relu(x))
+        x = F.relu(self.conv_functional_relu(x))
+        x = self.bn(self.conv_bn(x))
+        x = self.bn_relu_relu(self.bn_relu(self.conv_bn_relu(x)))
+        x = F.relu(F.conv2d(x, self.conv_weight, self.conv_bias, [1, 1], [0, 0], [1, 1], 1))
+        return F.linear(self.linear(torch.flatten(x, 1)), self.linear_weight)
+
+
+class ExecutorchElementwise(nn.Module):
+    """Executorch's binary ops (+, -, * as operators and torch functions, alone and with
+    each relu), a BatchNorm2d of its own, its share-qparams ops, and cat/concat/concatenate."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.constant_pad = nn.ConstantPad2d(1, 0.5)
+        self.max_pool = nn.MaxPool2d(2)
+        self.adaptive_avg_pool = nn.AdaptiveAvgPool2d(2)
+        self.elu = nn.ELU()
+        self.hardtanh = nn.Hardtanh()
+        self.relu6 = nn.ReLU6()
+        self.leaky = nn.LeakyReLU()
+        self.flatten = nn.Flatten()
+
+    def forward(self, x, y):
+        a, b = self.conv(x), self.bn(y)
+        binary = (
+            a + b, torch.add(a, b), a - b, torch.sub(a, b), a * b, torch.mul(a, b), a - 1.0,
+            self.relu(a + b), F.relu(torch.sub(a, b)), torch.relu(a * b), F.relu(torch.mul(a, b)),
+        )
+        h = F.pad(self.constant_pad(a), [1, 1, 1, 1])  # 4x4 -> 8x8
+        h = F.max_pool2d(self.max_pool(h), 2)  # -> 2x2
+        h = F.adaptive_avg_pool2d(self.adaptive_avg_pool(h), 2)
+        h = F.elu(self.elu(h))
+        h = F.hardtanh(self.hardtanh(h))
+        h = F.relu6(self.relu6(h))
+        h = F.leaky_relu(self.leaky(h))
+        h = F.relu(h).relu()
+        h = torch.clamp(h, -1.0, 1.0).clamp(-0.5, 0.5)
+        h = torch.permute(h, (0, 1, 3, 2)).permute(0, 1, 3, 2)
+        h = torch.permute_copy(h, (0, 2, 3, 1)).reshape(2, 4, 2, 2)
+        m = torch.squeeze(torch.mean(h, 3, keepdim=True), 3)
+        m = m.mean(2, keepdim=True).squeeze(2)
+        cat = (
+            torch.cat([binary[0], binary[1]], 1),
+            torch.concat([binary[2], binary[3]], 1),
+            torch.concatenate([binary[4], binary[5]], 1),
+        )
+        return *binary, m, self.flatten(h), torch.flatten(h, 1), *cat
+
+
+class LinearAndFunctional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 8)
+        self.weight = nn.Parameter(torch.randn(4, 8))
+        self.bias = nn.Parameter(torch.randn(4))
+
+    def forward(self, x):
+        return F.linear(self.linear(x), self.weight, self.bias)
+
+
+class EmbeddingsAndFunctional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(20, 8)
+        self.bag = nn.EmbeddingBag(20, 8, mode="sum")
+        self.weight = nn.Parameter(torch.randn(20, 8))
+
+    def forward(self, indices, offsets):
+        return self.embedding(indices), self.bag(indices.flatten(), offsets), F.embedding(indices, self.weight)
+
+
+# Executorch's static dtype configs, each matched by a qconfig observed with min/max
+# observers: a dtype config matches a qconfig's dtypes, ranges and eps, whatever kind of
+# observer it names (torch's default qnnpack qconfigs use histogram observers, which
+# take a second or so per model to compute their qparams).
+executorch_qint8_symmetric_qconfig = QConfig(
+    activation=MinMaxObserver.with_args(dtype=torch.qint8, eps=2**-12),
+    weight=weight_observer_range_neg_127_to_127,
+)
+executorch_quint8_qconfig = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
+                                    weight=default_weight_observer)
+
+
+def global_qconfig(qconfig: QConfig) -> Callable[[str | None], QConfigMapping]:
+    return lambda engine: QConfigMapping().set_global(qconfig)
+
+
+def object_types(qconfig: QConfig, *types) -> Callable[[str | None], QConfigMapping]:
+    def mapping(engine: str | None) -> QConfigMapping:
+        result = QConfigMapping()
+        for object_type in types:
+            result.set_object_type(object_type, qconfig)
+        return result
+
+    return mapping
+
+
+# Dynamic qint8 activations within executorch's symmetric constraints: a scale of at
+# least 2 ** -12 (the observer's eps), and weights in [-127, 127]. Without the eps the
+# config does not match, and the linear stays float (test_same_refusals.py).
+dynamic_qint8_symmetric_qconfig = QConfig(
+    activation=MinMaxObserver.with_args(dtype=torch.qint8, is_dynamic=True, eps=2**-12),
+    weight=weight_observer_range_neg_127_to_127,
+)
+
+_EXECUTORCH_CONV_LINEAR = ("quantized.reference.modules.conv.Conv2d", "intrinsic.modules.fused.ConvReLU2d", "conv2d",
+                           "quantized.reference.modules.linear.Linear", "linear", "flatten")
+_EXECUTORCH_CONV_LINEAR_MODULES = (
+    ("conv_relu", "intrinsic.modules.fused.ConvReLU2d"),
+    ("conv_functional_relu", "intrinsic.modules.fused.ConvReLU2d"),
+    ("conv_bn", "quantized.reference.modules.conv.Conv2d"),  # the batch norm folded in
+    ("conv_bn_relu", "intrinsic.modules.fused.ConvReLU2d"),
+)
+_EXECUTORCH_ELEMENTWISE = (
+    "quantized.reference.modules.conv.Conv2d", "batchnorm.BatchNorm2d", "add", "sub", "mul",
+    "ConstantPad2d", "pad", "MaxPool2d", "max_pool2d", "AdaptiveAvgPool2d", "adaptive_avg_pool2d",
+    "activation.ELU", "elu", "activation.Hardtanh", "hardtanh", "activation.ReLU6", "relu6",
+    "activation.LeakyReLU", "leaky_relu", "relu", "clamp", "permute", "permute_copy", "reshape", "mean", "squeeze",
+    "flatten.Flatten", "flatten", "cat", "concat", "concatenate",
+)
+
+
+EXECUTORCH_CASES = (
+    Case(
+        "conv_linear_qint8_symmetric",
+        ("conv", "linear", "share_qparams_op"),
+        ExecutorchConvLinear,
+        _randn((2, 3, 6, 6)),
+        global_qconfig(executorch_qint8_symmetric_qconfig),
+        _EXECUTORCH_CONV_LINEAR,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("conv.Conv2d", "ConvReLU2d", "conv2d", "linear.Linear", "linear"),
+        modules=_EXECUTORCH_CONV_LINEAR_MODULES,
+    ),
+    Case(
+        "conv_linear_quint8",
+        ("conv", "linear", "share_qparams_op"),
+        ExecutorchConvLinear,
+        _randn((2, 3, 6, 6)),
+        global_qconfig(executorch_quint8_qconfig),
+        _EXECUTORCH_CONV_LINEAR,
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("conv.Conv2d", "ConvReLU2d", "conv2d", "linear.Linear", "linear"),
+        modules=_EXECUTORCH_CONV_LINEAR_MODULES,
+    ),
+    Case(
+        "binary_share_qparams_bn_cat_qint8_symmetric",
+        ("binary_op", "share_qparams_op", "bn", "cat", "conv"),
+        ExecutorchElementwise,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        global_qconfig(executorch_qint8_symmetric_qconfig),
+        _EXECUTORCH_ELEMENTWISE,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+    ),
+    Case(
+        "binary_share_qparams_bn_cat_quint8",
+        ("binary_op", "share_qparams_op", "bn", "cat", "conv"),
+        ExecutorchElementwise,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        global_qconfig(executorch_quint8_qconfig),
+        _EXECUTORCH_ELEMENTWISE,
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+    ),
+    Case(
+        "linear_dynamic_quint8",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(default_dynamic_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "linear_dynamic_qint8_symmetric",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(dynamic_qint8_symmetric_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "linear_dynamic_float16",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(float16_dynamic_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.float16,
+        weight_dtype=torch.float16,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "embedding_weight_only_quint8",
+        ("embedding_op",),
+        EmbeddingsAndFunctional,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        object_types(float_qparams_weight_only_qconfig, nn.Embedding, nn.EmbeddingBag, F.embedding),
+        ("quantized.reference.modules.sparse.Embedding", "quantized.reference.modules.sparse.EmbeddingBag"),
+        mode=REFERENCE,
+        weight_dtype=torch.quint8,
+        quantized_weights=("sparse.Embedding", "sparse.EmbeddingBag", "embedding"),
+    ),
+    Case(
+        "qat_conv_bn_relu_linear_qint8_symmetric",
+        ("conv", "linear"),
+        QatModel,
+        _randn((2, 3, 8, 8)),
+        symmetric_qnnpack_qat,
+        ("intrinsic.modules.fused.ConvReLU2d", "quantized.reference.modules.conv.Conv2d",
+         "quantized.reference.modules.linear.Linear"),
+        qat=True,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+    ),
+)
+
 CASES_BY_BACKEND = {
     "fbgemm": CASES,
     "x86": CASES,
@@ -813,5 +1074,5 @@ CASES_BY_BACKEND = {
     "native_legacy": CASES + LAYER_NORM_CASES + FLOAT16_STATIC_CASES,
     "tensorrt": TENSORRT_CASES,
     "onednn": ONEDNN_CASES,
-    "executorch": (),
+    "executorch": EXECUTORCH_CASES,
 }
