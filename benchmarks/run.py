@@ -1,0 +1,493 @@
+"""python -m benchmarks: the performance targets of issue 8, measured in one run.
+
+Every command runs as a user runs it, as a child process (``python -m generator``,
+``python -m black``, a fresh ``python -c``), in throwaway copies of the tree under a
+temporary directory, so nothing in the repository changes. Each row alternates our
+command with its reference (ABAB...), repeats, and reports the median and the
+min-max spread of each and the ratio of the medians, against the issue's target.
+
+Exit status: 0 every target met; 1 a target missed, or a measured command failed
+(both named on stderr); 2 bad usage. ``--smoke`` runs tiny sizes once and judges no
+target: it exits 0 when every row was measured.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import importlib.metadata
+import json
+import os
+import platform
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .measure import Run, Sample, run_command
+from .synthetic import write_synthetic_tree
+
+REPO = Path(__file__).resolve().parent.parent
+FBGEMM_SPEC = "spec/fbgemm.toml"
+FBGEMM_OUTPUT = "generated/fbgemm.py"
+
+EXIT_OK = 0
+EXIT_MISSED = 1
+EXIT_USAGE = 2
+
+# The issue's targets: our figure over the reference's, at most.
+TARGET_CHECK = 1.5
+TARGET_REGENERATE = 2.0
+TARGET_LARGE_TIME = 11.0
+TARGET_LARGE_MEMORY = 2.0
+TARGET_FRESH_IMPORT = 1.05
+TARGET_IN_PROCESS = 1.0
+
+# black checks the file in the mode the generator formats it with (generator/output.py:
+# line length 88, Python 3.10 target), from a config file of its own, so neither this
+# repository's [tool.black] nor a user-level black config changes what it does.
+BLACK_CONFIG = """\
+[tool.black]
+line-length = 88
+target-version = ["py310"]
+"""
+
+# What a fresh interpreter runs, importing and building each config once.
+OURS_FRESH = """\
+import importlib.util
+spec = importlib.util.spec_from_file_location("fbgemm_backend_config", {path!r})
+module = importlib.util.module_from_spec(spec)
+spec.loader.exec_module(module)
+module.get_fbgemm_backend_config()
+"""
+TORCH_FRESH = """\
+import torch.ao.quantization.backend_config.utils
+from torch.ao.quantization.backend_config import get_fbgemm_backend_config
+get_fbgemm_backend_config()
+"""
+
+
+@dataclass(frozen=True)
+class Settings:
+    repetitions: int
+    sizes: tuple[int, int, int]  # synthetic specs: small, medium, large (pattern configs)
+    builds: int  # in-process builds of each config per repetition
+    enforce: bool  # judge the targets (not in smoke mode)
+    warmup: bool  # one untimed run of each command first (page cache, .pyc files)
+    # A synthetic size repeats only while its runs fit in this many seconds (at least once).
+    size_budget: float
+
+
+DEFAULT = Settings(repetitions=5, sizes=(200, 2_000, 20_000), builds=1_000, enforce=True,
+                   warmup=True, size_budget=25.0)
+SMOKE = Settings(repetitions=1, sizes=(10, 20, 40), builds=10, enforce=False, warmup=False,
+                 size_budget=0.0)
+
+
+class BenchmarkError(Exception):
+    """A measured command did not do what it is measured doing."""
+
+
+@dataclass
+class Row:
+    label: str
+    ours: Sample
+    reference: Sample
+    target: float | None
+
+    @property
+    def ratio(self) -> float:
+        return self.ours.median / self.reference.median
+
+    def met(self) -> bool:
+        """Whether the target is met. A stopped run only gives a lower bound, so its
+        row cannot be shown to meet its target."""
+        assert self.target is not None
+        return not self.ours.stopped and self.ratio <= self.target
+
+
+@dataclass
+class Context:
+    """Where a run keeps its throwaway trees, and how it starts each command."""
+
+    root: Path
+    settings: Settings
+    started: float = field(default_factory=time.perf_counter)
+    generator_flags: tuple[str, ...] = ()
+    _count: int = 0
+
+    def note(self, message: str) -> None:
+        print(f"[{time.perf_counter() - self.started:5.0f} s] {message}", file=sys.stderr, flush=True)
+
+    def new_dir(self, name: str) -> Path:
+        self._count += 1
+        path = self.root / f"{self._count:04d}-{name}"
+        path.mkdir()
+        return path
+
+    def fbgemm_tree(self, with_output: bool = True) -> Path:
+        """A fresh copy of the project's spec/ and generated/, marked as a repository root
+        (byte-code caches left behind: each row decides what is warm)."""
+        tree = self.new_dir("tree")
+        (tree / ".git").mkdir()
+        for name in ("spec", "generated"):
+            shutil.copytree(REPO / name, tree / name, ignore=shutil.ignore_patterns("__pycache__"))
+        if not with_output:
+            (tree / FBGEMM_OUTPUT).unlink()
+        return tree
+
+    def generator_env(self) -> dict[str, str]:
+        """This checkout's generator, with an empty user cache directory every run."""
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        return {**os.environ, "PYTHONPATH": path, "XDG_CACHE_HOME": str(self.new_dir("xdg-cache"))}
+
+    def black_env(self, cache: Path) -> dict[str, str]:
+        # BLACK_CACHE_DIR is black's documented way to place its cache.
+        return {**os.environ, "BLACK_CACHE_DIR": str(cache)}
+
+    def black_argv(self) -> list[str]:
+        config = self.root / "black.toml"
+        if not config.exists():
+            config.write_text(BLACK_CONFIG, encoding="utf-8")
+        return [sys.executable, "-m", "black", "--config", str(config), "--check", FBGEMM_OUTPUT]
+
+
+def _expect_success(what: str, run: Run) -> Run:
+    if run.returncode != 0 and not run.stopped:
+        tail = "\n".join(run.stderr.strip().splitlines()[-8:])
+        raise BenchmarkError(f"{what} exited {run.returncode}:\n{tail}")
+    return run
+
+
+def _generator_flags(context: Context) -> tuple[str, ...]:
+    """--no-cache when the generator has it: a full regeneration must not reuse earlier work."""
+    done = subprocess.run([sys.executable, "-m", "generator", "--help"], cwd=REPO, env=context.generator_env(),
+                          capture_output=True, text=True)
+    if done.returncode != 0:
+        raise BenchmarkError(f"python -m generator --help exited {done.returncode}:\n{done.stderr.strip()}")
+    return ("--no-cache",) if "--no-cache" in done.stdout else ()
+
+
+# -- the rows ------------------------------------------------------------------
+
+
+def bench_check(context: Context) -> Row:
+    """`--check` on a fresh tree (a new copy every run) vs black --check, its cache warm."""
+    settings = context.settings
+    black_tree = context.fbgemm_tree()
+    black_env = context.black_env(context.new_dir("black-cache-warm"))
+    black = context.black_argv()
+    _expect_success("black --check (warming its cache)", run_command(black, black_tree, black_env))
+    ours = [sys.executable, "-m", "generator", "--check", FBGEMM_SPEC]
+
+    def run_ours() -> Run:
+        tree = context.fbgemm_tree()
+        return _expect_success("python -m generator --check", run_command(ours, tree, context.generator_env()))
+
+    def run_black() -> Run:
+        return _expect_success("black --check", run_command(black, black_tree, black_env))
+
+    if settings.warmup:
+        run_ours()
+        run_black()
+    ours_seconds, black_seconds = Sample("s"), Sample("s")
+    for repetition in range(settings.repetitions):
+        context.note(f"--check vs black --check (cache warm): {repetition + 1}/{settings.repetitions}")
+        ours_seconds.add(run_ours().seconds)
+        black_seconds.add(run_black().seconds)
+    return Row("`--check`, fresh tree, vs `black --check`, cache warm", ours_seconds, black_seconds, TARGET_CHECK)
+
+
+def bench_regenerate(context: Context) -> Row:
+    """A full regeneration (output missing) vs black --check with an empty cache every run."""
+    settings = context.settings
+    expected = (REPO / FBGEMM_OUTPUT).read_bytes()
+    black_tree = context.fbgemm_tree()
+    black = context.black_argv()
+    ours = [sys.executable, "-m", "generator", *context.generator_flags, FBGEMM_SPEC]
+
+    def run_ours() -> Run:
+        tree = context.fbgemm_tree(with_output=False)
+        run = _expect_success("python -m generator", run_command(ours, tree, context.generator_env()))
+        if (tree / FBGEMM_OUTPUT).read_bytes() != expected:
+            raise BenchmarkError(f"regenerating {FBGEMM_OUTPUT} did not reproduce the committed file")
+        return run
+
+    def run_black() -> Run:
+        env = context.black_env(context.new_dir("black-cache-empty"))
+        return _expect_success("black --check (no cache)", run_command(black, black_tree, env))
+
+    if settings.warmup:
+        run_ours()
+        run_black()
+    ours_seconds, black_seconds = Sample("s"), Sample("s")
+    for repetition in range(settings.repetitions):
+        context.note(f"regeneration vs black --check (no cache): {repetition + 1}/{settings.repetitions}")
+        ours_seconds.add(run_ours().seconds)
+        black_seconds.add(run_black().seconds)
+    return Row(
+        f"full regeneration of `{FBGEMM_OUTPUT}` vs `black --check`, cache disabled",
+        ours_seconds,
+        black_seconds,
+        TARGET_REGENERATE,
+    )
+
+
+def _spec_limit() -> int | None:
+    try:
+        from generator.loader import MAX_SPEC_BYTES
+    except ImportError:  # the generator moved it: the loader still enforces its own limit
+        return None
+    return MAX_SPEC_BYTES
+
+
+def bench_scaling(context: Context) -> list[Row]:
+    """Regeneration time and peak RSS of synthetic specs of three sizes.
+
+    The small and medium sizes alternate; each repeats up to ``repetitions`` times,
+    fewer when its runs would not fit in ``size_budget`` seconds. The large size runs
+    after them, and (when targets are judged) is stopped once it has run for the
+    target ratio times the medium median: it has missed its target by then.
+    """
+    settings = context.settings
+    small, medium, large = settings.sizes
+    limit = _spec_limit()
+    specs = {}
+    for count in settings.sizes:
+        specs[count] = write_synthetic_tree(context.new_dir(f"synthetic-{count}"), count)
+        size = specs[count].stat().st_size
+        if limit is not None and size > limit:
+            raise BenchmarkError(f"the synthetic spec of {count} pattern configs is {size} bytes, over the loader's {limit}")
+    times = {count: Sample("s") for count in settings.sizes}
+    memory = {count: Sample("MB") for count in settings.sizes}
+
+    def run_size(count: int, time_limit: float | None = None) -> Run:
+        spec = specs[count]
+        tree = spec.parent.parent
+        for old in (tree / "generated").iterdir():
+            old.unlink()
+        argv = [sys.executable, "-m", "generator", *context.generator_flags, spec.relative_to(tree).as_posix()]
+        run = _expect_success(f"python -m generator ({count} pattern configs)",
+                              run_command(argv, tree, context.generator_env(), time_limit))
+        if not run.stopped and not any((tree / "generated").iterdir()):
+            raise BenchmarkError(f"python -m generator ({count} pattern configs) wrote no output")
+        times[count].add(run.seconds)
+        memory[count].add(run.peak_rss_bytes / 1e6)
+        if run.stopped:
+            times[count].stopped = memory[count].stopped = True
+        return run
+
+    def quota(first: Run) -> int:
+        if first.stopped:
+            return 1
+        fits = int(settings.size_budget // first.seconds) if first.seconds > 0 else settings.repetitions
+        return max(1, min(settings.repetitions, fits))
+
+    if settings.warmup:
+        run_size(small)
+        times[small], memory[small] = Sample("s"), Sample("MB")
+    context.note(f"synthetic specs of {small:,} and {medium:,} pattern configs: 1")
+    quotas = {small: quota(run_size(small)), medium: quota(run_size(medium))}
+    for repetition in range(1, max(quotas.values())):
+        context.note(f"synthetic specs of {small:,} and {medium:,} pattern configs: {repetition + 1}")
+        for count in (small, medium):
+            if repetition < quotas[count]:
+                run_size(count)
+
+    time_limit = TARGET_LARGE_TIME * times[medium].median if settings.enforce else None
+    shown = f", stopped at {time_limit:.0f} s" if time_limit else ""
+    context.note(f"synthetic spec of {large:,} pattern configs: 1 (may take long{shown})")
+    first = run_size(large, time_limit)
+    for repetition in range(1, quota(first)):
+        context.note(f"synthetic spec of {large:,} pattern configs: {repetition + 1}")
+        if run_size(large, time_limit).stopped:
+            break
+
+    def label(big: int, reference: int, what: str) -> str:
+        return f"synthetic spec regeneration, {big:,} vs {reference:,} pattern configs: {what}"
+
+    return [
+        Row(label(medium, small, "time"), times[medium], times[small], None),
+        Row(label(medium, small, "peak RSS"), memory[medium], memory[small], None),
+        Row(label(large, medium, "time"), times[large], times[medium], TARGET_LARGE_TIME),
+        Row(label(large, medium, "peak RSS"), memory[large], memory[medium], TARGET_LARGE_MEMORY),
+    ]
+
+
+def bench_fresh_import(context: Context) -> Row:
+    """A fresh interpreter importing and building each config once."""
+    settings = context.settings
+    tree = context.fbgemm_tree()
+    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    ours = [sys.executable, "-c", OURS_FRESH.format(path=str(tree / FBGEMM_OUTPUT))]
+    theirs = [sys.executable, "-c", TORCH_FRESH]
+
+    def run(argv: list[str], what: str) -> Run:
+        return _expect_success(what, run_command(argv, tree, env))
+
+    if settings.warmup:
+        run(ours, "import generated module")
+        run(theirs, "import torch's module")
+    ours_seconds, torch_seconds = Sample("s"), Sample("s")
+    for repetition in range(settings.repetitions):
+        context.note(f"fresh interpreter, generated vs torch: {repetition + 1}/{settings.repetitions}")
+        ours_seconds.add(run(ours, "import generated module").seconds)
+        torch_seconds.add(run(theirs, "import torch's module").seconds)
+    return Row(
+        "fresh interpreter, import + build: generated module vs torch's (with the `utils` work-around)",
+        ours_seconds,
+        torch_seconds,
+        TARGET_FRESH_IMPORT,
+    )
+
+
+def bench_in_process(context: Context) -> Row:
+    """``builds`` builds of each config in one interpreter, rounds alternating (ABBA)."""
+    settings = context.settings
+    context.note(f"{settings.builds:,} in-process builds of each, {settings.repetitions} rounds")
+    tree = context.fbgemm_tree()
+    argv = [
+        sys.executable, str(REPO / "benchmarks" / "builds.py"), "--generated", str(tree / FBGEMM_OUTPUT),
+        "--builds", str(settings.builds), "--rounds", str(settings.repetitions),
+        "--warmup", str(20 if settings.warmup else 1),
+    ]
+    done = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-8:])
+        raise BenchmarkError(f"in-process builds exited {done.returncode}:\n{tail}")
+    seconds = json.loads(done.stdout)
+    return Row(
+        f"{settings.builds:,} in-process builds: generated module vs torch's",
+        Sample("s", seconds["ours"]),
+        Sample("s", seconds["torch"]),
+        TARGET_IN_PROCESS,
+    )
+
+
+# -- the report ----------------------------------------------------------------
+
+
+def _number(value: float, unit: str) -> str:
+    if unit == "MB":
+        return f"{value:,.0f}"
+    if value >= 10:
+        return f"{value:.1f}"
+    if value >= 1:
+        return f"{value:.2f}"
+    return f"{value:.3f}"
+
+
+def _cell(sample: Sample) -> str:
+    bound = "> " if sample.stopped else ""
+    median = f"{bound}{_number(sample.median, sample.unit)} {sample.unit}"
+    if len(sample) == 1:
+        spread = "n=1, stopped" if sample.stopped else "n=1"
+    else:
+        spread = f"{_number(sample.low, sample.unit)}–{_number(sample.high, sample.unit)}, n={len(sample)}"
+    return f"{median} ({spread})"
+
+
+def _result(row: Row, enforce: bool) -> str:
+    if row.target is None:
+        return "(no target)"
+    if not enforce:
+        return "(smoke: not judged)"
+    return "met" if row.met() else "**MISSED**"
+
+
+def _table(rows: list[Row], enforce: bool) -> list[list[str]]:
+    header = ["measure", "ours: median (min–max, n)", "reference: median (min–max, n)", "ratio", "target", "result"]
+    lines = [header]
+    for row in rows:
+        bound = "> " if row.ours.stopped else ""
+        target = "" if row.target is None else f"<= {row.target:g}x"
+        lines.append([row.label, _cell(row.ours), _cell(row.reference), f"{bound}{row.ratio:.2f}x",
+                      target, _result(row, enforce)])
+    return lines
+
+
+def render_markdown(rows: list[Row], enforce: bool) -> str:
+    table = _table(rows, enforce)
+    out = [f"| {' | '.join(table[0])} |", f"|{'|'.join(['---'] * len(table[0]))}|"]
+    out += [f"| {' | '.join(cells)} |" for cells in table[1:]]
+    return "\n".join(out)
+
+
+def render_text(rows: list[Row], enforce: bool) -> str:
+    table = [[cell.replace("**", "").replace("`", "") for cell in cells] for cells in _table(rows, enforce)]
+    widths = [max(len(cells[column]) for cells in table) for column in range(len(table[0]))]
+    out = []
+    for index, cells in enumerate(table):
+        out.append("  ".join(cell.ljust(width) for cell, width in zip(cells, widths, strict=True)).rstrip())
+        if index == 0:
+            out.append("  ".join("-" * width for width in widths))
+    return "\n".join(out)
+
+
+def _version(package: str) -> str:
+    try:
+        return importlib.metadata.version(package)
+    except importlib.metadata.PackageNotFoundError:
+        return "not installed"
+
+
+def environment_line(settings: Settings, seconds: float) -> str:
+    return (
+        f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores, {platform.system()}, "
+        f"Python {platform.python_version()}, black {_version('black')}, torch {_version('torch')}; "
+        f"{settings.repetitions} repetition{'s' if settings.repetitions != 1 else ''}; whole run {seconds:.0f} s."
+    )
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m benchmarks",
+        description="Measure the generator against its references (issue 8) and judge the targets.",
+        epilog="exit status: 0 every target met; 1 a target missed or a command failed; 2 bad usage",
+    )
+    parser.add_argument("-r", "--repetitions", type=int, default=None,
+                        help=f"runs of each command (default {DEFAULT.repetitions}; "
+                        "the larger synthetic specs may run fewer, see README)")
+    parser.add_argument("--smoke", action="store_true",
+                        help="tiny sizes, one repetition, no warm-up, targets not judged: "
+                        "checks that every row can be measured")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    settings = SMOKE if args.smoke else DEFAULT
+    if args.repetitions is not None:
+        if args.repetitions < 1:
+            parser.error("--repetitions must be at least 1")
+        settings = Settings(**{**settings.__dict__, "repetitions": args.repetitions})
+
+    with tempfile.TemporaryDirectory(prefix="backendconfig-bench-") as root:
+        context = Context(Path(root), settings)
+        try:
+            context.generator_flags = _generator_flags(context)
+            if context.generator_flags:
+                context.note(f"full regenerations run with {' '.join(context.generator_flags)}")
+            rows = [bench_check(context), bench_regenerate(context), *bench_scaling(context),
+                    bench_fresh_import(context), bench_in_process(context)]
+        except BenchmarkError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_MISSED
+        seconds = time.perf_counter() - context.started
+
+    print(render_markdown(rows, settings.enforce) if args.markdown else render_text(rows, settings.enforce))
+    print()
+    print(environment_line(settings, seconds))
+    if not settings.enforce:
+        return EXIT_OK
+    missed = [row for row in rows if row.target is not None and not row.met()]
+    for row in missed:
+        bound = "> " if row.ours.stopped else ""
+        print(f"missed: {row.label.replace('`', '')}: {bound}{row.ratio:.2f}x, target <= {row.target:g}x",
+              file=sys.stderr)
+    return EXIT_MISSED if missed else EXIT_OK
