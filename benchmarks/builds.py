@@ -4,7 +4,7 @@ One interpreter imports the generated module and torch's getter, checks that bot
 build a config of the same size, builds each a few times untimed, then times
 ``--rounds`` rounds of ``--builds`` builds of each, swapping which goes first every
 round (ABBA) so neither always runs on the heels of the other. Prints JSON:
-``{"ours": [seconds per round, ...], "torch": [...]}``.
+``{"ours": {"cpu": [seconds per round, ...], "wall": [...]}, "torch": {...}}``.
 
 Run by ``python -m benchmarks``; not meant to be run by hand.
 """
@@ -25,11 +25,12 @@ def _load(path: str):
     return module
 
 
-def _time_builds(build, count: int) -> float:
-    start = time.perf_counter()
+def _time_builds(build, count: int) -> tuple[float, float]:
+    """CPU and wall seconds of ``count`` builds."""
+    cpu, wall = time.process_time(), time.perf_counter()
     for _ in range(count):
         build()
-    return time.perf_counter() - start
+    return time.process_time() - cpu, time.perf_counter() - wall
 
 
 def main() -> None:
@@ -53,12 +54,14 @@ def main() -> None:
     _time_builds(ours, args.warmup)
     _time_builds(theirs, args.warmup)
 
-    seconds: dict[str, list[float]] = {"ours": [], "torch": []}
+    seconds = {name: {"cpu": [], "wall": []} for name in ("ours", "torch")}
     builders = [("ours", ours), ("torch", theirs)]
     for round_index in range(args.rounds):
         order = builders if round_index % 2 == 0 else builders[::-1]
         for name, build in order:
-            seconds[name].append(_time_builds(build, args.builds))
+            cpu, wall = _time_builds(build, args.builds)
+            seconds[name]["cpu"].append(cpu)
+            seconds[name]["wall"].append(wall)
     print(json.dumps(seconds))
 
 

@@ -77,7 +77,7 @@ class Settings:
     builds: int  # in-process builds of each config per repetition
     enforce: bool  # judge the targets (not in smoke mode)
     warmup: bool  # one untimed run of each command first (page cache, .pyc files)
-    # A synthetic size repeats only while its runs fit in this many seconds (at least once).
+    # A synthetic size repeats only while its runs fit in this many CPU seconds (at least once).
     size_budget: float
 
 
@@ -102,6 +102,11 @@ class Row:
     def ratio(self) -> float:
         return self.ours.median / self.reference.median
 
+    @property
+    def wall_ratio(self) -> float | None:
+        ours, reference = self.ours.wall_median, self.reference.wall_median
+        return None if ours is None or reference is None else ours / reference
+
     def met(self) -> bool:
         """Whether the target is met. A stopped run only gives a lower bound, so its
         row cannot be shown to meet its target."""
@@ -117,9 +122,12 @@ class Context:
     settings: Settings
     started: float = field(default_factory=time.perf_counter)
     generator_flags: tuple[str, ...] = ()
+    # The highest 1-minute load average seen: other work competing for the cores.
+    busiest: float = 0.0
     _count: int = 0
 
     def note(self, message: str) -> None:
+        self.busiest = max(self.busiest, os.getloadavg()[0])
         print(f"[{time.perf_counter() - self.started:5.0f} s] {message}", file=sys.stderr, flush=True)
 
     def new_dir(self, name: str) -> Path:
@@ -196,8 +204,8 @@ def bench_check(context: Context) -> Row:
     ours_seconds, black_seconds = Sample("s"), Sample("s")
     for repetition in range(settings.repetitions):
         context.note(f"--check vs black --check (cache warm): {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add(run_ours().seconds)
-        black_seconds.add(run_black().seconds)
+        ours_seconds.add_time(run_ours())
+        black_seconds.add_time(run_black())
     return Row("`--check`, fresh tree, vs `black --check`, cache warm", ours_seconds, black_seconds, TARGET_CHECK)
 
 
@@ -226,8 +234,8 @@ def bench_regenerate(context: Context) -> Row:
     ours_seconds, black_seconds = Sample("s"), Sample("s")
     for repetition in range(settings.repetitions):
         context.note(f"regeneration vs black --check (no cache): {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add(run_ours().seconds)
-        black_seconds.add(run_black().seconds)
+        ours_seconds.add_time(run_ours())
+        black_seconds.add_time(run_black())
     return Row(
         f"full regeneration of `{FBGEMM_OUTPUT}` vs `black --check`, cache disabled",
         ours_seconds,
@@ -248,9 +256,9 @@ def bench_scaling(context: Context) -> list[Row]:
     """Regeneration time and peak RSS of synthetic specs of three sizes.
 
     The small and medium sizes alternate; each repeats up to ``repetitions`` times,
-    fewer when its runs would not fit in ``size_budget`` seconds. The large size runs
-    after them, and (when targets are judged) is stopped once it has run for the
-    target ratio times the medium median: it has missed its target by then.
+    fewer when its runs would not fit in ``size_budget`` CPU seconds. The large size
+    runs after them, and (when targets are judged) is stopped once it has used the
+    target ratio times the medium median in CPU time: it has missed its target then.
     """
     settings = context.settings
     small, medium, large = settings.sizes
@@ -264,17 +272,17 @@ def bench_scaling(context: Context) -> list[Row]:
     times = {count: Sample("s") for count in settings.sizes}
     memory = {count: Sample("MB") for count in settings.sizes}
 
-    def run_size(count: int, time_limit: float | None = None) -> Run:
+    def run_size(count: int, cpu_limit: float | None = None) -> Run:
         spec = specs[count]
         tree = spec.parent.parent
         for old in (tree / "generated").iterdir():
             old.unlink()
         argv = [sys.executable, "-m", "generator", *context.generator_flags, spec.relative_to(tree).as_posix()]
         run = _expect_success(f"python -m generator ({count} pattern configs)",
-                              run_command(argv, tree, context.generator_env(), time_limit))
+                              run_command(argv, tree, context.generator_env(), cpu_limit))
         if not run.stopped and not any((tree / "generated").iterdir()):
             raise BenchmarkError(f"python -m generator ({count} pattern configs) wrote no output")
-        times[count].add(run.seconds)
+        times[count].add_time(run)
         memory[count].add(run.peak_rss_bytes / 1e6)
         if run.stopped:
             times[count].stopped = memory[count].stopped = True
@@ -283,7 +291,7 @@ def bench_scaling(context: Context) -> list[Row]:
     def quota(first: Run) -> int:
         if first.stopped:
             return 1
-        fits = int(settings.size_budget // first.seconds) if first.seconds > 0 else settings.repetitions
+        fits = int(settings.size_budget // first.cpu_seconds) if first.cpu_seconds > 0 else settings.repetitions
         return max(1, min(settings.repetitions, fits))
 
     if settings.warmup:
@@ -297,13 +305,13 @@ def bench_scaling(context: Context) -> list[Row]:
             if repetition < quotas[count]:
                 run_size(count)
 
-    time_limit = TARGET_LARGE_TIME * times[medium].median if settings.enforce else None
-    shown = f", stopped at {time_limit:.0f} s" if time_limit else ""
+    cpu_limit = TARGET_LARGE_TIME * times[medium].median if settings.enforce else None
+    shown = f", stopped at {cpu_limit:.0f} CPU s" if cpu_limit else ""
     context.note(f"synthetic spec of {large:,} pattern configs: 1 (may take long{shown})")
-    first = run_size(large, time_limit)
+    first = run_size(large, cpu_limit)
     for repetition in range(1, quota(first)):
         context.note(f"synthetic spec of {large:,} pattern configs: {repetition + 1}")
-        if run_size(large, time_limit).stopped:
+        if run_size(large, cpu_limit).stopped:
             break
 
     def label(big: int, reference: int, what: str) -> str:
@@ -334,8 +342,8 @@ def bench_fresh_import(context: Context) -> Row:
     ours_seconds, torch_seconds = Sample("s"), Sample("s")
     for repetition in range(settings.repetitions):
         context.note(f"fresh interpreter, generated vs torch: {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add(run(ours, "import generated module").seconds)
-        torch_seconds.add(run(theirs, "import torch's module").seconds)
+        ours_seconds.add_time(run(ours, "import generated module"))
+        torch_seconds.add_time(run(theirs, "import torch's module"))
     return Row(
         "fresh interpreter, import + build: generated module vs torch's (with the `utils` work-around)",
         ours_seconds,
@@ -361,8 +369,8 @@ def bench_in_process(context: Context) -> Row:
     seconds = json.loads(done.stdout)
     return Row(
         f"{settings.builds:,} in-process builds: generated module vs torch's",
-        Sample("s", seconds["ours"]),
-        Sample("s", seconds["torch"]),
+        Sample("s", seconds["ours"]["cpu"], seconds["ours"]["wall"]),
+        Sample("s", seconds["torch"]["cpu"], seconds["torch"]["wall"]),
         TARGET_IN_PROCESS,
     )
 
@@ -399,13 +407,15 @@ def _result(row: Row, enforce: bool) -> str:
 
 
 def _table(rows: list[Row], enforce: bool) -> list[list[str]]:
-    header = ["measure", "ours: median (min–max, n)", "reference: median (min–max, n)", "ratio", "target", "result"]
+    header = ["measure", "ours: median (min–max, n)", "reference: median (min–max, n)", "ratio", "target",
+              "result", "wall-time ratio"]
     lines = [header]
     for row in rows:
         bound = "> " if row.ours.stopped else ""
         target = "" if row.target is None else f"<= {row.target:g}x"
+        wall = "" if row.wall_ratio is None else f"{row.wall_ratio:.2f}x"
         lines.append([row.label, _cell(row.ours), _cell(row.reference), f"{bound}{row.ratio:.2f}x",
-                      target, _result(row, enforce)])
+                      target, _result(row, enforce), wall])
     return lines
 
 
@@ -434,11 +444,14 @@ def _version(package: str) -> str:
         return "not installed"
 
 
-def environment_line(settings: Settings, seconds: float) -> str:
+def environment_line(context: Context, seconds: float) -> str:
+    repetitions = context.settings.repetitions
     return (
-        f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores, {platform.system()}, "
-        f"Python {platform.python_version()}, black {_version('black')}, torch {_version('torch')}; "
-        f"{settings.repetitions} repetition{'s' if settings.repetitions != 1 else ''}; whole run {seconds:.0f} s."
+        f"Times are CPU time (user + system) of the measured process; the last column compares wall times. "
+        f"Measured {datetime.date.today().isoformat()} on {os.cpu_count()} cores ({platform.system()}, "
+        f"1-minute load average up to {context.busiest:.1f}), Python {platform.python_version()}, "
+        f"black {_version('black')}, torch {_version('torch')}; "
+        f"{repetitions} repetition{'s' if repetitions != 1 else ''}; whole run {seconds:.0f} s."
     )
 
 
@@ -482,7 +495,10 @@ def main(argv: list[str] | None = None) -> int:
 
     print(render_markdown(rows, settings.enforce) if args.markdown else render_text(rows, settings.enforce))
     print()
-    print(environment_line(settings, seconds))
+    print(environment_line(context, seconds))
+    if context.busiest > (os.cpu_count() or 1):
+        print(f"warning: other processes kept the machine busy (load average up to {context.busiest:.1f} "
+              f"on {os.cpu_count()} cores): wall times are stretched, CPU times less so", file=sys.stderr)
     if not settings.enforce:
         return EXIT_OK
     missed = [row for row in rows if row.target is not None and not row.met()]
