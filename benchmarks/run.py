@@ -5,9 +5,10 @@ Every command runs as a user runs it, as a child process (``python -m generator`
 temporary directory, so nothing in the repository changes. Each row alternates our
 command with its reference (ABAB...), repeats, and reports the median and the
 min-max spread of each and the ratio of the medians, against the issue's target.
+Times are CPU time of the measured process (see measure.py), wall time beside it.
 
 Exit status: 0 every target met; 1 a target missed, or a measured command failed
-(both named on stderr); 2 bad usage. ``--smoke`` runs tiny sizes once and judges no
+(both named on stderr); 2 bad usage (argparse's own exit). ``--smoke`` runs tiny sizes once and judges no
 target: it exits 0 when every row was measured.
 """
 
@@ -24,7 +25,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from .measure import Run, Sample, run_command
@@ -36,7 +37,6 @@ FBGEMM_OUTPUT = "generated/fbgemm.py"
 
 EXIT_OK = 0
 EXIT_MISSED = 1
-EXIT_USAGE = 2
 
 # The issue's targets: our figure over the reference's, at most.
 TARGET_CHECK = 1.5
@@ -484,7 +484,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.repetitions is not None:
         if args.repetitions < 1:
             parser.error("--repetitions must be at least 1")
-        settings = Settings(**{**settings.__dict__, "repetitions": args.repetitions})
+        settings = replace(settings, repetitions=args.repetitions)
 
     with tempfile.TemporaryDirectory(prefix="backendconfig-bench-") as root:
         context = Context(Path(root), settings)
