@@ -179,7 +179,7 @@ def _expect_success(what: str, run: Run) -> Run:
 def _generator_flags(context: Context) -> tuple[str, ...]:
     """--no-cache when the generator has it: a full regeneration must not reuse earlier work."""
     done = subprocess.run([sys.executable, "-m", "generator", "--help"], cwd=REPO, env=context.generator_env(),
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, check=False)
     if done.returncode != 0:
         raise BenchmarkError(f"python -m generator --help exited {done.returncode}:\n{done.stderr.strip()}")
     return ("--no-cache",) if "--no-cache" in done.stdout else ()
@@ -277,7 +277,9 @@ def bench_scaling(context: Context) -> list[Row]:
         specs[count] = write_synthetic_tree(context.new_dir(f"synthetic-{count}"), count)
         size = specs[count].stat().st_size
         if limit is not None and size > limit:
-            raise BenchmarkError(f"the synthetic spec of {count} pattern configs is {size} bytes, over the loader's {limit}")
+            raise BenchmarkError(
+                f"the synthetic spec of {count} pattern configs is {size} bytes, over the loader's {limit}"
+            )
     times = {count: Sample("s") for count in settings.sizes}
     memory = {count: Sample("MB") for count in settings.sizes}
 
@@ -377,7 +379,7 @@ def bench_in_process(context: Context) -> Row:
         "--builds", str(settings.builds), "--rounds", str(settings.repetitions),
         "--warmup", str(20 if settings.warmup else 1),
     ]
-    done = subprocess.run(argv, cwd=tree, capture_output=True, text=True)
+    done = subprocess.run(argv, cwd=tree, capture_output=True, text=True, check=False)
     if done.returncode != 0:
         tail = "\n".join(done.stderr.strip().splitlines()[-8:])
         raise BenchmarkError(f"in-process builds exited {done.returncode}:\n{tail}")
