@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f42f76aa15879eb2f50fd063e81b702ea5518ed12315761989fb237aa4f1f177
-# Signature sha256: 4ba272889ac6cbfdfd9f048b03534495ee498a774217f1a38598a849e17515d0
+# Inputs sha256: 8f40a75ca224165088f315f29a6b4002c541439838fe913a3465896778283781
+# Signature sha256: 139b2ba0a91644a9fba8b3c1c5311f50a6c95cdcfc13b458955209335d3c9990
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 26d0999201ba5c727c91c6adb91df2f0347e2586a2366ff13fe512f009b1e80d
-# Signature sha256: 9e5db229e8ec68c771e35db50545307758e04f7f435e0e8618518d348987a04c
+# Inputs sha256: 8d8fb6c9635c5c9d9e14a80268ceb16b01ad9e27bd2c0111ba50d6da68d9cac2
+# Signature sha256: 7e2e6b00a0f6a6b021c341352ef419addd383255e01216572343282273a02b66
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

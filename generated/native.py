@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: dc2016a9520f8f850ee0aa6dd2d193f0b5ed474a30b39374fd6b99ba67ba7871
-# Signature sha256: ecb2107727a481d30583d8d2ee4d61e268075fdf5ca5814f5125186f28663925
+# Inputs sha256: 6e46534f36b66de3e0e7af2eb9870cefe32ffb88b23efa427366c237c024573e
+# Signature sha256: a9dd18beb18671ebc074f5fe5266973cc78903df0096d1a37a3b6156b7bcbe8d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

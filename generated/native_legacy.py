@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c1066dd0613b04b6c01565d81decd402533406e8466f004b40a36377aa57dcb7
-# Signature sha256: d3afbd3d0bf83e21157690fc703787e592f217aa5fc632e24bbbee3958310c81
+# Inputs sha256: 8d59e2dd0b31a8a2721a7adfd0e1880f53d51423100ccb9155c750f15a13d628
+# Signature sha256: f6a20be298a12c2c6e23c50f459fc833f5c27142937ad6baa2704750a707f4af
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 69e86b961a528b9c29b7c76cf2349e3f9af7f8bee64843be55d318e30a9b5932
-# Signature sha256: 73d1c0eaa36f0fdf6948ea023f712737dec6ac4e221f98fcda4a02421481c707
+# Inputs sha256: 29f025e2120692cac8582a2d84f85bcd3d8ed194fa4cdb99f929c49fc3572339
+# Signature sha256: 724a2676a4681bdd977b4d3e4b5d94afd5a8ab8fcedf56f54b61a4cc22149747
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: dba734c6cfabc72dde47b87e2b34314d1861f855bf1648fc90d331ba28016a13
-# Signature sha256: 8139e9dce1a20b1b41f87df32c40e2f25b46a1fd49c1a9bd9d69ce4649fc12b6
+# Inputs sha256: 2d62a1b92a34e811ed386fecf7791ce0158ab3e761d2d259fd1a319b75acbae4
+# Signature sha256: ad2678263feca3dc39fa2aba8016a6f9b6396825d3ac83a10b93a01fa9932c19
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 69e988d53b55358e7a071da8ff6c9f025cbfc87b00788aa8a4eaf1786e9f1492
-# Signature sha256: 3f42c0304222843b98744977da80f0153e75c320b4a9c623b3a6d8513ba76fd4
+# Inputs sha256: 166f2da4267fd5ba760b2819dcd138c138986b5da195a9182e2fbc8dbdee8446
+# Signature sha256: 151b0d97ac568b09944140975467dabe54e9eb43f6a8d7c8b06e600006edc72d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

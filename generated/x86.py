@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 060869b768a105eda9f91c6357ef8f28b1c41003aaffad9cd4eea490990de861
-# Signature sha256: 62f1f2c4bd93ce2b40a82b7767151890f8a292e8b4cd4ebe3c90012d7186a53e
+# Inputs sha256: 9d28b0e9fc2b4157c9d43107413cbeec257cec12bcb2145da861f6bbae4bb7fc
+# Signature sha256: 80403f7de61df790c1f7ef38bf931ef87d2137e193a5f524544bbdb0a1cb36b8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
