@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 07ac8e25ade6586564307d972ad06fa52de496421495f7e8252a4fdaf4e0646b
-# Signature sha256: 25dccb20aeac0c432e11d710ab89213a6ff162ce694abd73ca23f0d4373d820d
+# Inputs sha256: 07f8767a4a79d7f8275d7ae43ba5c3d07424c78c565591ad9cf036623816f2f2
+# Signature sha256: d5aad7291942b109105e5679f8316962b5059e23fbb45f554576730b15c2ba30
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

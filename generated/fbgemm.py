@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8f40228a987c7c556828dc2ff0969bb9ad9ff1d904c814abf3c92a74fb506459
-# Signature sha256: 44d749a2767678cf679a82015a466e8e2409056b3b85bac2fdeba0730d6d4861
+# Inputs sha256: 4adfd3e76abeb8b9dde72b70143e8850edb9f62b1963c4f5c3412b53ac4b97a5
+# Signature sha256: 105a9a0decd28f88ef65fccf8a1b4231974de466f237b326942f383b3d41fd52
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b15c886255fc3c7d984835a27bf595c781fe85352c8b20778712aaa44180bc02
-# Signature sha256: 2996ec454aa6213d77d9ef759cac25a62e6a9b691fa6727952f7d25f7c490910
+# Inputs sha256: 330f1823bbefde2fcecffc5e6487f6f04e6a7db6dd0e1807456410ca1547a68f
+# Signature sha256: 1d0216faa7e7ae90b9085a993242eed7d85f4acaa1c6e6afd6524cc76bc8ea33
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -12,7 +12,7 @@ from .errors import SpecError
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
-from .output import OutputError, write_output
+from .output import OutputError, tidy, write_output
 from .text import printable
 
 EXIT_OK = 0
@@ -200,6 +200,7 @@ def _write(jobs: list[Job], force: bool) -> int:
     status = EXIT_OK
     for job in jobs:
         if job.fresh:
+            tidy(job.output)
             print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
             continue
         try:
@@ -228,7 +229,7 @@ def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:
         stale += 1
         if show_diff:
             sys.stdout.flush()
-            sys.stdout.buffer.write(unified_diff(job.current, job.source, job.output_display))
+            sys.stdout.buffer.write(unified_diff(job.current, job.source, job.patch_path))
             sys.stdout.buffer.flush()
         if fail:
             print(printable(f"{job.output_display}: {why}; regenerate with: {job.command}"), file=sys.stderr)
