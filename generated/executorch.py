@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 07f8767a4a79d7f8275d7ae43ba5c3d07424c78c565591ad9cf036623816f2f2
-# Signature sha256: d5aad7291942b109105e5679f8316962b5059e23fbb45f554576730b15c2ba30
+# Inputs sha256: 8d831e3e847ab86ea4d9c8c828c254003804657c876a3c4af94f022013747924
+# Signature sha256: f6e13b90f008eef0678c86a911f6665b61559827df6d236cdde2ae4cdb8773d1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

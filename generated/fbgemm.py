@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4adfd3e76abeb8b9dde72b70143e8850edb9f62b1963c4f5c3412b53ac4b97a5
-# Signature sha256: 105a9a0decd28f88ef65fccf8a1b4231974de466f237b326942f383b3d41fd52
+# Inputs sha256: b9aa678c7d4f5a3644e4f54bbc40f09cf062db0d2ecdc299b2519ab29bfa810c
+# Signature sha256: a839c288801c162a734265f1240efc30f002f99be987b2c5197a4438fccd345d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 330f1823bbefde2fcecffc5e6487f6f04e6a7db6dd0e1807456410ca1547a68f
-# Signature sha256: 1d0216faa7e7ae90b9085a993242eed7d85f4acaa1c6e6afd6524cc76bc8ea33
+# Inputs sha256: 43460f75174ceaa0f483a0160d009f80ca8c3f3af5efb474fbe222cc9879dfa4
+# Signature sha256: 4290f83a9b4bcf9135c35a6a73a1dff4d1bc4e8c3ea6a1f00becbf4ad2ebc654
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
