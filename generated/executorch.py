@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8d831e3e847ab86ea4d9c8c828c254003804657c876a3c4af94f022013747924
-# Signature sha256: f6e13b90f008eef0678c86a911f6665b61559827df6d236cdde2ae4cdb8773d1
+# Inputs sha256: a8096af97b1ccc994b122565d2de2e6a67b0a7345f790df240f3ce828210b348
+# Signature sha256: b7b2b37c77bcdbca44ec2ad64f1b5d6f13d328fbbda1e364046b3de745015221
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b9aa678c7d4f5a3644e4f54bbc40f09cf062db0d2ecdc299b2519ab29bfa810c
-# Signature sha256: a839c288801c162a734265f1240efc30f002f99be987b2c5197a4438fccd345d
+# Inputs sha256: dc02d662826242d3c6e0a8bea260b30b324baf9d0d6b7069fd48fba34d08f2f1
+# Signature sha256: 0bc78238a45aac513c4e993b428999b0f8272db1d12c2be9351079bf6e40ccba
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 43460f75174ceaa0f483a0160d009f80ca8c3f3af5efb474fbe222cc9879dfa4
-# Signature sha256: 4290f83a9b4bcf9135c35a6a73a1dff4d1bc4e8c3ea6a1f00becbf4ad2ebc654
+# Inputs sha256: cbad35db17f4650d51fdb7bca4932291ddd81ee90c1c1236c0cbba6145f79368
+# Signature sha256: a8b99d6db81251a8f92812267f63a39aad4ceacd761426368442da5e61fa0e56
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -120,8 +120,9 @@ class CatalogReader:
         if check.reported > before or None in read or optional is None:
             return None
         found = OpGroup(name, doc, key, description or "", tuple(s for s in read if s is not None), tuple(optional))
+        parts = set(found.parts)
         for index, part in enumerate(optional):
-            if part not in found.parts:
+            if part not in parts:
                 check.problem(doc, key_path(f"{key}.optional_parts", index), f"no pattern entry has part {part!r}")
         if found.parts and any(entry.part is None for section in found.sections for entry in section.entries):
             check.problem(doc, key, "some pattern entries have a part and others do not; expected a part for every entry (or none)")

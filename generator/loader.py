@@ -318,11 +318,13 @@ class Loader:
             if not isinstance(table, dict):
                 continue
             if "remove_op_groups" in table and spec.base is not None:
-                removed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
-                names = [use.get("name") for _, use, _ in uses if isinstance(use, dict)]
-                for index, name in enumerate(removed):
-                    if name not in names:
-                        self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of([n for n in names if isinstance(n, str)], name)}")
+                listed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
+                removed = set(listed)
+                names = [name for _, use, _ in uses if isinstance(use, dict) and isinstance(name := use.get("name"), str)]
+                known = set(names)
+                for index, name in enumerate(listed):
+                    if name not in known:
+                        self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of(names, name)}")
                 uses = [u for u in uses if not (isinstance(u[1], dict) and u[1].get("name") in removed)]
             own = table.get("op_groups", [])
             if self.checker.check_type(doc, own, list, "backend.op_groups"):
