@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: a8096af97b1ccc994b122565d2de2e6a67b0a7345f790df240f3ce828210b348
-# Signature sha256: b7b2b37c77bcdbca44ec2ad64f1b5d6f13d328fbbda1e364046b3de745015221
+# Inputs sha256: c35ff0f6eaa38cfa6cbd8d1e4472eaaed4ae44d4acd3307e3f78df460cdbdc2e
+# Signature sha256: 8868d30a56dfcb5fe520dd92d4258c8add349d182d1740be5ad6c09ab9e8a4c7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: dc02d662826242d3c6e0a8bea260b30b324baf9d0d6b7069fd48fba34d08f2f1
-# Signature sha256: 0bc78238a45aac513c4e993b428999b0f8272db1d12c2be9351079bf6e40ccba
+# Inputs sha256: c3db21cfc55c0e6c2ba4006f39b6e9d550f4fea7187ef64695c6940f79550518
+# Signature sha256: 82a69e581d15dc7dfd1e78e78604f1fc0ccb0b3040e9b403cd81e6e90f412d02
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: cbad35db17f4650d51fdb7bca4932291ddd81ee90c1c1236c0cbba6145f79368
-# Signature sha256: a8b99d6db81251a8f92812267f63a39aad4ceacd761426368442da5e61fa0e56
+# Inputs sha256: 247255240220b9df2f2ca9ff0ec512debeabcdba99787cd2049f563110fdae9d
+# Signature sha256: c7aec8ad345601dcf6b16f13b59bd5665753d2ea8a592b5c2a11d3fefbf98b9e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

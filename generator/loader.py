@@ -280,6 +280,11 @@ class Loader:
     def report_name(self, chain: list[_Spec], backend: Backend, name: str, problem: str) -> None:
         """Report a name collision where the name is defined."""
         doc = chain[0].doc
+        for spec in chain:
+            roots = spec.doc.data.get("allowed_roots")
+            if name in backend.allowed_roots and isinstance(roots, list) and name in roots:
+                self.checker.problem(spec.doc, key_path("allowed_roots", roots.index(name)), problem)
+                return
         if name == backend.getter:
             self.checker.problem(doc, "backend.getter", problem)
             return
