@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c35ff0f6eaa38cfa6cbd8d1e4472eaaed4ae44d4acd3307e3f78df460cdbdc2e
-# Signature sha256: 8868d30a56dfcb5fe520dd92d4258c8add349d182d1740be5ad6c09ab9e8a4c7
+# Inputs sha256: c09465ce8b1702a418945c0b2af1cfd6f0dfb9c9dd9e499aa7dcbfb6b789f50f
+# Signature sha256: b6b4d6c9be7af3a723c18bd0d9c95e08ca52423d8d02ba02e0fc2cf32534b0a4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

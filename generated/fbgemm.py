@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c3db21cfc55c0e6c2ba4006f39b6e9d550f4fea7187ef64695c6940f79550518
-# Signature sha256: 82a69e581d15dc7dfd1e78e78604f1fc0ccb0b3040e9b403cd81e6e90f412d02
+# Inputs sha256: 62b9a15ad765d7ca6193801a22343e0c3b525cdb490fc5d8d9f2b909da2230e5
+# Signature sha256: 0f4d7697716fe5e4d5927e1bfca62257e5f73e949d394acb882d7036313655b6
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 247255240220b9df2f2ca9ff0ec512debeabcdba99787cd2049f563110fdae9d
-# Signature sha256: c7aec8ad345601dcf6b16f13b59bd5665753d2ea8a592b5c2a11d3fefbf98b9e
+# Inputs sha256: 9e143c0d9caee03ec7c3df849461c4ef66022556cd85b6f8663f1b1e1aeb2323
+# Signature sha256: 8bd332ef982471e676f75248fff2d0e27ca86da1c9dd73c2c2fbe9999add72cd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -108,16 +108,19 @@ def main(argv: list[str] | None = None) -> int:
         print(printable(f"error: internal error: {type(error).__name__}: {error} (please report it)"), file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _terminate_cleanly() -> signal.Handlers | None:
-    """SIGTERM raises SystemExit, so that temporary files are removed on the way out."""
+def _terminate_cleanly() -> dict[int, object]:
+    """SIGTERM and SIGHUP (a closed terminal) raise SystemExit, so that temporary
+    files are removed on the way out."""
 
     def handler(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    return signal.signal(signal.SIGTERM, handler)  # type: ignore[return-value]
+    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    return {signum: signal.signal(signum, handler) for signum in signals}
 
 
 def _main(argv: list[str]) -> int:

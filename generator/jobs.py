@@ -27,8 +27,13 @@ class UsageError(Exception):
 
 
 def regenerate_command(spec_display: str, output_display: str | None) -> str:
-    words = ["python", "-m", "generator", spec_display]
-    return shell_command(*words) if output_display is None else shell_command(*words, "-o", output_display)
+    words = ["python", "-m", "generator", _not_an_option(spec_display)]
+    return shell_command(*words) if output_display is None else shell_command(*words, "-o", _not_an_option(output_display))
+
+
+def _not_an_option(path: str) -> str:
+    """A relative path that starts with "-" would be read as an option."""
+    return f"./{path}" if path.startswith("-") else path
 
 
 @dataclass
@@ -77,7 +82,11 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
     base = display_base(location.path if location.builtin is None else target)
     output_display = display_path(target, base)
     # Messages name the output as the user gave it: a symlink by its own name.
-    name = printable(os.fspath(output)) if output is not None else output_display
+    if output is not None:
+        name = printable(os.fspath(output))
+    else:
+        as_written = Path(os.path.realpath(target.parent)) / target.name
+        name = Path(os.path.relpath(as_written, base)).as_posix()
     if output is None and not _inside(target, base):
         written = os.path.relpath(default_output, location.path.parent)
         raise UsageError(f"{files[0].display_path}: backend.output {written!r} is outside the project root ({base}); use -o to write there")

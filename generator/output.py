@@ -8,12 +8,15 @@ writes the same output.
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import re
+import signal
 import stat
 import tempfile
 from pathlib import Path
+from typing import Iterator
 
 from .header import read_header
 from .sources import kernel_node, os_error_text, read_bounded
@@ -92,8 +95,12 @@ def write_output(path: Path, content: str, force: bool = False) -> bool:
     target.parent.mkdir(parents=True, exist_ok=True)
     # A temporary file in the same directory, renamed over the target: readers see
     # the old file or the new one, never a half-written one.
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
+    temporary = None
     try:
+        # A signal arriving between the file's creation and the assignment would
+        # leave it behind: it is delivered when the name is known, inside this try.
+        with _signals_deferred():
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
         # Held until the rename: another run removes the file only when it can take
         # this lock, i.e. when the process that made it is gone.
         _lock(handle, blocking=True)
@@ -106,7 +113,8 @@ def write_output(path: Path, content: str, force: bool = False) -> bool:
         os.chmod(temporary, mode)
         os.replace(temporary, target)
     except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
         raise
     return True
 
@@ -149,6 +157,21 @@ def remove_stale_temporaries(target: Path) -> None:
             pass
         finally:
             os.close(descriptor)
+
+
+@contextlib.contextmanager
+def _signals_deferred() -> Iterator[None]:
+    """Hold back SIGINT, SIGTERM and SIGHUP (delivered when the block ends)."""
+    wanted = {signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", signal.SIGTERM)}
+    try:
+        previous = signal.pthread_sigmask(signal.SIG_BLOCK, wanted)
+    except (AttributeError, OSError, ValueError):  # pragma: no cover - no POSIX signal masks
+        yield
+        return
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
 
 
 def _lock(descriptor: int, blocking: bool) -> bool:

@@ -185,7 +185,7 @@ def kernel_node(path: Path | str) -> str | None:
             continue
         candidate = os.path.join(current, part)
         if (candidate + "/").startswith(_REFUSED_TREES):
-            return candidate
+            return os.path.join(candidate, *reversed(pending))
         try:
             target = os.readlink(candidate)
         except OSError:  # not a symlink, or nothing there: the open says what
@@ -203,8 +203,10 @@ def kernel_node(path: Path | str) -> str | None:
 def read_bounded(path: Path, limit: int) -> bytes:
     """The bytes of a regular file, at most ``limit`` + 1 of them; OSError otherwise
     (a FIFO is opened without blocking, and refused with the rest)."""
-    if kernel_node(path) is not None:
-        raise OSError(errno.EINVAL, "is a device or kernel interface file, not a regular file")
+    node = kernel_node(path)
+    if node is not None:
+        leads = "" if node == os.fspath(path) else f"leads to {node}, which "
+        raise OSError(errno.EINVAL, f"{leads}is a device or kernel interface file, not a regular file")
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(descriptor)
@@ -253,8 +255,8 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
         reason = os_error_text(error)
         if error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")
-        elif reason.startswith("is "):
-            reporter.add(name, "", f"{reason.split(',')[0]}; expected a TOML spec file")
+        elif reason.startswith(("is ", "leads to ")):
+            reporter.add(name, "", f"{reason.removesuffix(', not a regular file')}; expected a TOML spec file")
         else:
             reporter.add(name, "", f"cannot read file: {reason}")
         return None
