@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c09465ce8b1702a418945c0b2af1cfd6f0dfb9c9dd9e499aa7dcbfb6b789f50f
-# Signature sha256: b6b4d6c9be7af3a723c18bd0d9c95e08ca52423d8d02ba02e0fc2cf32534b0a4
+# Inputs sha256: 848f237e755c1abe5a244524917b269c4ad2fb4cdccedc57bbae8442b3327476
+# Signature sha256: 29d57c92ce6e9fc34fae2b9646e77ed211275c5f4394c3b1a2b1298c6d3e9197
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

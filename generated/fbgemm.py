@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:e5fdf78fe1280143)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 62b9a15ad765d7ca6193801a22343e0c3b525cdb490fc5d8d9f2b909da2230e5
-# Signature sha256: 0f4d7697716fe5e4d5927e1bfca62257e5f73e949d394acb882d7036313655b6
+# Inputs sha256: d36f0947be084b6c74f52c752ae994fa3930f90619a104110b6c786a4d6aaae7
+# Signature sha256: 46f552050d26b23e4b62f14898c8ae1538de4428443a5e3e917087ff96bc986f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9e143c0d9caee03ec7c3df849461c4ef66022556cd85b6f8663f1b1e1aeb2323
-# Signature sha256: 8bd332ef982471e676f75248fff2d0e27ca86da1c9dd73c2c2fbe9999add72cd
+# Inputs sha256: bb443d90dd4611a2ddeb3028079743380fb28cd6e832d75f0660d01ae42cfd65
+# Signature sha256: 185090f6f71a0c32cf02305c020cfe2355b54552a668c0aa16357608131b0c63
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

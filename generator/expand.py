@@ -69,8 +69,9 @@ class Expander:
             return []
         entries = []
         for section in sections:
+            chosen = section.entries_in(parts)
             for row in section.rows or (None,):
-                for entry in section.entries:
+                for entry in chosen:
                     if entry.part in parts:
                         entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
         if not entries:
@@ -100,17 +101,14 @@ class Expander:
 
     def parts(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str) -> set[str | None] | None:
         """The parts the use keeps: those it lists, or every part but the optional ones."""
-        parts = group.parts
         if "parts" not in use:
-            optional = set(group.optional_parts)
-            return {None, *(part for part in parts if part not in optional)}
+            return set(group.default_parts)
         listed = self.checker.string_list(doc, use["parts"], f"{key}.parts")
         if listed is None:
             return None
-        known = set(parts)
         for index, part in enumerate(listed):
-            if part not in known:
-                choices = parts or ["(this group has no parts)"]
+            if part not in group.part_names:
+                choices = group.parts or ["(this group has no parts)"]
                 self.checker.problem(doc, key_path(f"{key}.parts", index), f"op group {group.name!r} has no part {shown(part)}; {one_of(choices, part)}")
                 return None
         return set(listed)
