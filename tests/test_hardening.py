@@ -431,9 +431,12 @@ def test_any_choice_of_names_gives_a_module_whose_getter_works_or_a_clean_refusa
 # -- the generated modules (mutation check: __all__) ------------------------------
 
 
-@pytest.mark.parametrize("module", sorted(p.name for p in (REPO / "generated").glob("*.py")))
-def test_all_lists_every_public_constant_and_the_getter(module):
-    tree_ = ast.parse((REPO / "generated" / module).read_text())
+@pytest.mark.parametrize("spec", sorted(p.name for p in (REPO / "spec").glob("*.toml")))
+def test_all_lists_every_public_constant_and_the_getter(spec):
+    """Judged on the module as generated now, not as committed."""
+    from generator.jobs import generate_source
+
+    tree_ = ast.parse(generate_source(REPO / "spec" / spec))
     public = set()
     exported = None
     for statement in tree_.body:

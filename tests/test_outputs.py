@@ -421,6 +421,31 @@ def test_stale_temporary_files_are_removed_by_the_next_run_that_writes_the_outpu
     assert held.exists() and other.exists()  # another output's files are not this run's business
 
 
+def test_a_signal_right_after_the_temporary_file_is_created_still_removes_it(project):
+    """The narrowest window: SIGTERM arrives once the temporary file exists but
+    before the writer has its name (sent from inside mkstemp, so it always lands
+    there)."""
+    root = project.parent
+    old = (root / "small.py").read_bytes()
+    project.write_text(SMALL_SPEC.replace("DOC", "changed"))
+    planted = (
+        "import os, signal, sys, tempfile\n"
+        "real = tempfile.mkstemp\n"
+        "def mkstemp(*args, **kwargs):\n"
+        "    found = real(*args, **kwargs)\n"
+        "    os.kill(os.getpid(), signal.SIGTERM)\n"
+        "    return found\n"
+        "tempfile.mkstemp = mkstemp\n"
+        "from generator.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    result = subprocess.run([sys.executable, "-c", planted, "small.toml"], cwd=root, capture_output=True,
+                            env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+    assert result.returncode == 128 + signal.SIGTERM, result.stderr
+    assert temporaries(root) == []
+    assert (root / "small.py").read_bytes() == old
+
+
 KILL_RUNS = 14
 
 
