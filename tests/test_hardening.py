@@ -139,6 +139,7 @@ def test_a_bug_ends_in_one_line_and_status_123_never_in_a_verdict(tmp_path):
         )
         assert result.stdout == b""
         assert tree(tmp_path) == before
+    assert "\n  123  internal error" in run("--help", cwd=tmp_path).stdout.decode()
 
 
 # -- messages and commands ---------------------------------------------------------
