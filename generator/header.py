@@ -128,17 +128,40 @@ def _fitted(text: str, suffix: str) -> list[str]:
 
 
 def _command_lines(command: str) -> list[str]:
+    """The regenerate command, continued over lines (between its shell words, never
+    inside a quoted one) when it does not fit on one."""
     text = _comment_text(command)
     if len(f"# Regenerate: {text}") <= LINE_LIMIT:
         return [f"Regenerate: {text}"]
     lines = ["Regenerate:"]
     current = " "
-    for word in text.split(" "):
+    for word in shell_words(text):
         if len(current) + len(word) + 5 > LINE_LIMIT and current.strip():
             lines.append(current + " \\")
             current = "   "
         current += " " + word
     return lines + [current]
+
+
+def shell_words(command: str) -> list[str]:
+    """``command`` split at the spaces between its words, as quoted by text.command:
+    a space inside '...', "..." or $'...' belongs to its word."""
+    words, current, quote, escaped = [], "", None, False
+    for char in command:
+        if escaped:
+            escaped = False
+        elif char == "\\" and quote in ("$'", '"'):
+            escaped = True
+        elif quote is not None and char == quote[-1]:
+            quote = None
+        elif quote is None and char in "'\"":
+            quote = "$'" if char == "'" and current.endswith("$") else char
+        elif quote is None and char == " ":
+            words.append(current)
+            current = ""
+            continue
+        current += char
+    return [*words, current]
 
 
 def _comment_text(text: str) -> str:

@@ -458,3 +458,25 @@ def test_all_lists_every_public_constant_and_the_getter(spec):
     assert set(exported) == public
     assert any(re.fullmatch(r"get_\w+_backend_config", name) for name in exported)
     assert sum(name.endswith("_dtype_config") for name in exported) >= 2
+
+
+@example(spec="spec/" + "long name " * 8 + ".toml", output="out dir/it's $(touch PWNED) " + "x" * 50 + ".py")
+@settings(max_examples=25, deadline=None)
+@given(spec=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=90),
+       output=st.text(st.characters(blacklist_categories=("Cs", "Cc")), min_size=1, max_size=90))
+def test_a_regenerate_command_continued_over_header_lines_pastes_as_the_same_words(spec, output):
+    """When the command does not fit one header line it is continued between words,
+    never inside a quoted one: pasted into bash, it gives the same words."""
+    from generator.header import header_lines
+    from generator.jobs import regenerate_command
+
+    command = regenerate_command(spec, output)
+    lines = [line for line in header_lines((), command, "2.13.0", "0" * 64) if not line.startswith(("@", "Targets", "Inputs"))]
+    pasted = "\n".join(line.removeprefix("Regenerate:").removeprefix("  ") for line in lines).strip()
+    probe = pasted.replace("python -m generator", "printf '%s\\0'", 1)
+    result = subprocess.run(["bash", "-c", probe], capture_output=True, timeout=30)
+    assert result.returncode == 0, (pasted, result.stderr)
+    words = result.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
+    expected_spec = f"./{spec}" if spec.startswith("-") else spec
+    expected_output = f"./{output}" if output.startswith("-") else output
+    assert words == [expected_spec, "-o", expected_output], pasted
