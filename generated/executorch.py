@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4fe7d7991e7967edc4c7e4945e04af25a3277b5e29b4e092db3c9c2e7559cb6a
-# Signature sha256: 52592e2727236fb0cd54de0e6c772ceec21a4196fdcc7ef86a2e31dc12826fd2
+# Inputs sha256: 7f6bd48324d18f83804ee801e68a7fd5574c1149a9dcc513398388729f70d79a
+# Signature sha256: e66ffa8eea4668d47e539fba794b1a6fd8d9e708ddb4e2a62f54e959b1464aea
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4d789ba14823439c5a334f1d1c46e241cdacd9dcd24f62ef9ba21850a65034a6
-# Signature sha256: 30396b2f811b98621a8d13708c3a9c000091b8b59f9d107c0c6e024b5a681993
+# Inputs sha256: 0755b18c9d164e048770d4f3016bc29cfdc6b72829dfcd32bb7f52a134fdb184
+# Signature sha256: eafbc791c491412710fd55c2b0e9544ba82b7234ed11ff8bbe1351610319be54
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

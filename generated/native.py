@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5ec57f8e5738e3ddbe73c30b32954c82b38487b06acc4cdabac4689abe131798
-# Signature sha256: cca921baf55775cd0203dfde92db93fc6e7da42825bc96dfc1fbfea2116a1f88
+# Inputs sha256: 07120a9f2d00e5b58289a0ddfaa80ed98b29dcd0707fb75aa59a2399219f7274
+# Signature sha256: 5251a1f267e057720109b945aeffa85e60a3537887168de5a13940cc03487072
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

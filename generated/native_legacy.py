@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5618916c59e705452e595c5ca9c6bfb5e2af2ec41a460ca7753d06aac16924b6
-# Signature sha256: 493acf73130292a8b2a5458ab8378c5026baa8fdf76b0889d7d113c700034736
+# Inputs sha256: 3bab9c5d67fb6e975e7e9f54d26bc0b2cf7a12927bd66575fceecaebe4794d84
+# Signature sha256: 65549bab6f75cc9f4bcd84dbf9537c39337b95cb1d88ae1d8506d4624f7cd100
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4f04c2ecbf1be9dc615861a24303dcfbb21cad82e1dd9d7b87a2853bd19598fd
-# Signature sha256: 872c6e66f891c1588653363f3eadad094ccc7a516357837b06c20862de59aa7c
+# Inputs sha256: 78285624f665e216757edaa3016a1549171732add8e78d3286fbe9b4779105ff
+# Signature sha256: 46f61125ca63da2738ee09692794dd45d02dca744ed6fdd36531018107fad36d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

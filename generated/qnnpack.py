@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 3e8200f19a24d5321f5d013a713bd6dae9e4455380e43bc03e86df1bfe9a5db7
-# Signature sha256: 479867ed439063bf9c6035d2c4681ea6299186a6628e4ae4ef40d1e9d31928b3
+# Inputs sha256: 96cbf0e79df2bfd433def05aa73c44cf17b73b7aff904b4bb590dd6ddedaee49
+# Signature sha256: 0bb7895aafefa346a85b06a1eeaa8ffcedbd9a0fb350e7f9d3618c2b3ea9a609
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

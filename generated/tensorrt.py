@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9089f839b5a2ea6682c94944e8561cb101e2769b65d35b03990ea0fdf66fa610
-# Signature sha256: d48f6697faa8d5eb3e087a33a1c05db811e237866e50c76e206ae3dd6f2110df
+# Inputs sha256: 41668c20325358690e6f62117e63a2e5e95dbba484cdaa231b4c75288c3beffe
+# Signature sha256: ce340736c647804389b25e3d0fbf90e1512346eaf64e18a81a16b972d7f6ef32
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

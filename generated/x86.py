@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9a977767550f6f45a474db080b79ddf87b626c79cbd43914461e0a75c26aaf2b
-# Signature sha256: 7b06b0db5685df5f651e18794d4b6f32dc2c6546c2bad18f487bcb3ff3556301
+# Inputs sha256: 2b180257f4d6dc63bcdb3f32b5a9e2181e90255b0013be524b487b927af47457
+# Signature sha256: 6cff2cfc8a072817776982c43271ad1d1a9454d4fe7e3030b3111ad37d1502e4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
