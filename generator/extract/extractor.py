@@ -18,7 +18,6 @@ from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.sides import installed_torch
 from ..loader import _NAME as BACKEND_NAME
-from ..model import DTypeConfig
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
 from .callables import Namer
 from .document import EXTRACTED_MARK, OwnGroup, SpecParts, Use, spec_text
@@ -68,6 +67,12 @@ class Extractor:
         self.dtypes = DTypeNames(target.constants, self.prefix, taken)
 
     def run(self) -> Extraction:
+        try:
+            return self._run()
+        except ExtractError as error:
+            raise ExtractError(f"{self.target.label}: {error}") from None
+
+    def _run(self) -> Extraction:
         items = list(self.target.config._pattern_complex_format_to_config.items())
         patterns = []
         for index, (key, pattern_config) in enumerate(items):
@@ -123,7 +128,7 @@ class Extractor:
     # -- uses ------------------------------------------------------------------
 
     def group_use(self, run: GroupRun) -> Use:
-        configs = [self.dtypes.declare(config, live) for config, live in zip(run.configs, run.sources)]
+        configs = [self.dtypes.declare(config, live) for config, live in zip(run.configs, run.sources, strict=True)]
         group = run.variant.group
         table: dict[str, Any] = {"name": group.name}
         if run.variant.parts is not None:
@@ -148,7 +153,7 @@ class Extractor:
 
     def own_use(self, group: OwnGroup, indexes: list[int], patterns: list[LivePattern]) -> Use:
         first = patterns[indexes[0]]
-        configs = [self.dtypes.declare(config, live) for config, live in zip(first.dtype_configs, first.live_dtype_configs)]
+        configs = [self.dtypes.declare(config, live) for config, live in zip(first.dtype_configs, first.live_dtype_configs, strict=True)]
         comment = [f"{group.name} (this spec): patterns no shared op group expands to", _positions(indexes[0], len(indexes))]
         return Use(comment, {"name": group.name, "dtype_configs": [config.name for config in configs]})
 

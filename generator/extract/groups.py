@@ -115,7 +115,8 @@ class SharedCatalog:
 
     def _variants(self, group: OpGroup) -> list[tuple[tuple[str, ...] | None, tuple[tuple[str, Any], ...] | None]]:
         """Default parts, every part (when some are optional), each part alone, and
-        the default parts with one value of a for_each variable (``where``)."""
+        the default parts with one value of a for_each variable (``where``): a part
+        is kept when it is two patterns or more."""
         found: list[tuple[tuple[str, ...] | None, tuple[tuple[str, Any], ...] | None]] = [(None, None)]
         if group.optional_parts:
             found.append((tuple(group.parts), None))
@@ -138,7 +139,9 @@ class SharedCatalog:
                 if configs is None:
                     raise CatalogError(f"op group {group.name!r} does not expand with parts {parts} where {where}")
                 signature = tuple(config.key for config in configs)
-                if signature not in seen:
+                # A part of a group that is one pattern would only cut explicit runs apart.
+                partial = parts is not None or where is not None
+                if signature not in seen and not (partial and len(configs) < 2):
                     seen.add(signature)
                     expanded.append((group, parts, where, configs))
         everything = [config for *_, configs in expanded for config in configs]

@@ -59,7 +59,7 @@ def find_runs(patterns: list[LivePattern], shared: SharedCatalog) -> list[GroupR
             if (best is not None and count <= best.count) or position + count > len(patterns):
                 continue
             run = patterns[position : position + count]
-            if tuple(p.key for p in run) != variant.keys or not all(same(p.fields, f) for p, f in zip(run, variant.fields)):
+            if tuple(p.key for p in run) != variant.keys or not all(same(p.fields, f) for p, f in zip(run, variant.fields, strict=True)):
                 continue
             best = _with_dtype_configs(variant, position, run, shared) or best
         if best is None:
@@ -83,10 +83,10 @@ def _with_dtype_configs(variant: Variant, start: int, run: list[LivePattern], sh
         expanded = shared.expand(variant.group, variant.parts, named, variant.where)
         if expanded is None or len(expanded) != len(run):
             continue
-        if all([value_of(c) for c in e.dtype_configs] == [value_of(c) for c in p.dtype_configs] for e, p in zip(expanded, run)):
+        if all([value_of(c) for c in e.dtype_configs] == [value_of(c) for c in p.dtype_configs] for e, p in zip(expanded, run, strict=True)):
             sources = tuple(
                 live if value_of(config) == value_of(original) else None
-                for config, original, live in zip(configs, first.dtype_configs, first.live_dtype_configs)
+                for config, original, live in zip(configs, first.dtype_configs, first.live_dtype_configs, strict=True)
             )
             return GroupRun(variant, start, len(run), configs, sources)
     return None
