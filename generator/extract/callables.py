@@ -61,13 +61,15 @@ class Namer:
             raise ExtractError(f"{where}: {shown} is a lambda, which cannot be imported; define it as a module-level function")
         if "<locals>" in qualname:
             raise ExtractError(f"{where}: {shown} is defined inside a function (a closure), which cannot be imported; define it at module level")
-        if "." in qualname or module == "__main__":
+        if module.split(".")[0] == "torch" and any(part.startswith("_") for part in module.split(".")):
+            raise ExtractError(f"{where}: {shown} is private to torch and has no public path the spec can name")
+        if "." in qualname or module == "__main__" or not all(is_identifier(part) for part in f"{module}.{qualname}".split(".")):
             raise ExtractError(f"{where}: {shown} cannot be imported by a generated module; expected a module-level function of an importable module")
         try:
             found = getattr(importlib.import_module(module), qualname, None)
         except Exception:  # noqa: BLE001
             found = None
-        if found is not value or not all(is_identifier(part) for part in f"{module}.{qualname}".split(".")):
+        if found is not value:
             raise ExtractError(f"{where}: {shown} is not what importing {module}.{qualname} gives; expected a module-level function")
         root = module.split(".")[0]
         if root not in DEFAULT_ROOTS:
@@ -79,10 +81,11 @@ class Namer:
         path = self.symbol(value, f"{where}: {field}")
         if self.names.public_name(value) is None:
             root = path.split(".")[0]
-            extra = f"; allowed_roots lists {root!r}" if root not in DEFAULT_ROOTS else ""
+            extra = f" (allowed_roots lists {root!r})" if root not in DEFAULT_ROOTS else ""
             self.warnings.append(
                 f"{where}: {field} {path} is a function of your own, which the spec format cannot express: "
-                f"the spec names it by its import path{extra}, and the generated module imports it"
+                f"the spec names it by its import path{extra}, the generated module imports it, "
+                "and diff compares it by what it does"
             )
         return path
 

@@ -93,10 +93,12 @@ def main(argv: list[str]) -> int:
     for warning in extraction.warnings:
         print(printable(f"warning: {warning}"), file=sys.stderr)
     own = len(extraction.uses) - extraction.shared_groups
+    patterns = sum(count for _, count in extraction.uses)
     print(
-        f"extracted {args.target}: {sum(count for _, count in extraction.uses)} patterns: "
-        f"{extraction.shared_groups} uses of shared op groups, {extraction.explicit_patterns} explicit patterns "
-        f"in {own} op groups of the spec's own, {len(extraction.dtype_configs)} dtype configs",
+        f"extracted {args.target}: {_count(patterns, 'pattern')}: "
+        f"{_count(extraction.shared_groups, 'use')} of shared op groups, "
+        f"{_count(extraction.explicit_patterns, 'explicit pattern')} in {_count(own, 'op group')} of the spec's own, "
+        f"{_count(len(extraction.dtype_configs), 'dtype config')}",
         file=sys.stderr,
     )
     if spec is None:
@@ -108,6 +110,10 @@ def main(argv: list[str]) -> int:
         return error(f"{shown}: cannot write: {getattr(problem, 'strerror', None) or problem}")
     print(f"{'wrote' if wrote else 'unchanged'}: {printable(shown)}", file=sys.stderr)
     return EXIT_WRITTEN
+
+
+def _count(number: int, noun: str) -> str:
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _module_path(spec: Path | None, name: str, chosen: Path | None) -> str:

@@ -52,12 +52,17 @@ class Target:
 
     @property
     def doc(self) -> str | None:
-        """The first paragraph of the function's docstring, on one line."""
+        """The first sentence of the function's docstring (up to the first line that
+        ends one), on one line."""
         text = inspect.getdoc(self.function)
         if not text:
             return None
-        paragraph = " ".join(text.strip().split("\n\n")[0].split())
-        return paragraph.replace("`", "") or None
+        lines = []
+        for line in text.strip().split("\n\n")[0].splitlines():
+            lines.append(line.strip())
+            if line.rstrip().endswith("."):
+                break
+        return " ".join(" ".join(lines).split()).replace("`", "") or None
 
 
 def load_target(label: str) -> Target:
