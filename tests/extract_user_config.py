@@ -63,3 +63,31 @@ def get_config_with_a_lambda_fuser() -> BackendConfig:
 
 def not_a_backend_config() -> str:
     return "fbgemm"
+
+
+class MyBlock(nn.Module):
+    """A module type of the user's own, quantized as one op."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.linear = nn.Linear(2, 2)
+
+
+def the_linear(pattern):
+    """A root node getter of the user's own: the linear of (relu, linear)."""
+    return pattern[1]
+
+
+def get_config_with_my_module_and_getter() -> BackendConfig:
+    return BackendConfig("mine").set_backend_pattern_configs(
+        [
+            BackendPatternConfig(MyBlock).set_dtype_configs([my_gelu_dtype_config]).set_root_module(MyBlock),
+            BackendPatternConfig((nn.Linear, nn.ReLU))
+            .set_dtype_configs([fbgemm_weighted_op_quint8_dtype_config])
+            ._set_root_node_getter(the_linear),
+        ]
+    )
+
+
+def get_empty_config() -> BackendConfig:
+    return BackendConfig("empty")

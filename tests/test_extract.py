@@ -167,6 +167,28 @@ def test_a_user_config_with_its_own_fuser_round_trips_with_a_warning(tmp_path):
             "fuser_method": USER_FUSER} in entries
 
 
+def test_a_module_type_of_the_users_own_and_a_position_getter_round_trip(tmp_path):
+    """A class is a symbol under an allowed root (no warning); a getter that returns a
+    fixed position of the pattern is {node_at}."""
+    target = "extract_user_config:get_config_with_my_module_and_getter"
+    comparison, _ = round_trip(target, tmp_path)
+    assert comparison.equal, text_report(comparison, [])
+    extraction = extracted(target)
+    assert extraction.warnings == ()
+    ours = tomllib.loads(extraction.text)
+    # Two op groups of its own: the patterns have different dtype configs.
+    entries = [entry for group in ours["op_groups"].values() for entry in group["sections"][0]["patterns"]]
+    assert entries == [
+        {"pattern": "extract_user_config.MyBlock", "root_module": "extract_user_config.MyBlock"},
+        {"pattern": ["torch.nn.Linear", "torch.nn.ReLU"], "root_node_getter": {"node_at": [1]}},
+    ]
+
+
+def test_an_empty_config_round_trips(tmp_path):
+    comparison, backend = round_trip("extract_user_config:get_empty_config", tmp_path)
+    assert comparison.equal and backend.pattern_configs == ()
+
+
 def test_the_cli_writes_the_user_spec_with_the_warning_and_diff_finds_it_equal(capsys, tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".git").mkdir()

@@ -82,6 +82,10 @@ def spec_text(parts: SpecParts) -> str:
             table.add("sections", sections)
             groups.add(group.name, table)
         doc.add("op_groups", groups)
+    if not parts.uses:
+        # An empty array of tables writes nothing; the key is required.
+        backend.add("op_groups", tomlkit.array())
+        return tomlkit.dumps(doc)
     uses = tomlkit.aot()
     for use in parts.uses:
         table = tomlkit.table()
