@@ -24,7 +24,6 @@ from ..compare.behaviour import fuser_behaviour, getter_behaviour
 from ..compare.differ import same
 from ..compare.public_names import PublicNames
 from ..checks import DEFAULT_ROOTS, is_identifier
-from ..fusers import argument_names
 from .groups import SharedCatalog
 from .live import ExtractError
 
@@ -43,12 +42,7 @@ class Namer:
     def symbol(self, value: Any, where: str) -> str:
         """The public dotted path of a class or function, else its import path."""
         public = self.names.public_name(value)
-        if public is not None:
-            return public
-        path = self.import_path(value, where)
-        if path.split(".")[0] == "torch" and any(part.startswith("_") for part in path.split(".")):
-            raise ExtractError(f"{where}: {path} is private to torch and has no public path the spec can name")
-        return path
+        return public if public is not None else self.import_path(value, where)
 
     def import_path(self, value: Any, where: str) -> str:
         """``module.name`` of a module-level function or class, checked by importing it."""
@@ -61,7 +55,8 @@ class Namer:
             raise ExtractError(f"{where}: {shown} is a lambda, which cannot be imported; define it as a module-level function")
         if "<locals>" in qualname:
             raise ExtractError(f"{where}: {shown} is defined inside a function (a closure), which cannot be imported; define it at module level")
-        if module.split(".")[0] == "torch" and any(part.startswith("_") for part in module.split(".")):
+        parts = f"{module}.{qualname}".split(".")
+        if parts[0] == "torch" and any(part.startswith("_") for part in parts):
             raise ExtractError(f"{where}: {shown} is private to torch and has no public path the spec can name")
         if "." in qualname or module == "__main__" or not all(is_identifier(part) for part in f"{module}.{qualname}".split(".")):
             raise ExtractError(f"{where}: {shown} cannot be imported by a generated module; expected a module-level function of an importable module")
@@ -97,8 +92,9 @@ class Namer:
         complex_format = attributes.get("_pattern_complex_format")
         pattern = attributes.get("pattern")
         forward = complex_format is None and isinstance(pattern, tuple)
-        if self.names.public_name(fuser) is not None:
-            return self.names.public_name(fuser)
+        public = self.names.public_name(fuser)
+        if public is not None:
+            return public
         live = fuser_behaviour(fuser, key, forward, self.names)
         if live.outcomes is not None:
             fused = attributes.get("fused_module")
@@ -107,9 +103,8 @@ class Namer:
                     return {"sequential": self.symbol(fused, f"{where}: fused_module")}
             shape = _shape(complex_format if complex_format is not None else pattern)
             for name, definition in self.shared.fuser_defs.items():
-                if _shape(definition.arguments) == shape and len(argument_names(definition.arguments)) > 0:
-                    if same(live, self.behaviour_of(self.shared.fuser(name), key, forward)):
-                        return {"fuser": name}
+                if _shape(definition.arguments) == shape and same(live, self.behaviour_of(self.shared.fuser(name), key, forward)):
+                    return {"fuser": name}
         return self.own_callable(fuser, "fuser_method", where)
 
     def behaviour_of(self, fuser: Callable, key: Any, forward: bool) -> Any:
@@ -123,7 +118,7 @@ class Namer:
             candidate = self.shared.node_at(paths[0][0])
             if same(getter_behaviour(getter, key, self.names), getter_behaviour(candidate, key, self.names)):
                 return {"node_at": list(paths[0][0])}
-        return self.getter_symbol(getter, "root_node_getter", where)
+        return self.own_callable(getter, "root_node_getter", where)
 
     def extra_inputs_getter(self, getter: Any, key: Any, where: str) -> Any:
         paths = _probe(getter, key)
@@ -131,10 +126,7 @@ class Namer:
             candidate = self.shared.nodes_at(tuple(path for path, _ in paths))
             if same(getter_behaviour(getter, key, self.names), getter_behaviour(candidate, key, self.names)):
                 return {"nodes_at": [list(path) for path, _ in paths]}
-        return self.getter_symbol(getter, "extra_inputs_getter", where)
-
-    def getter_symbol(self, getter: Any, field: str, where: str) -> str:
-        return self.own_callable(getter, field, where)
+        return self.own_callable(getter, "extra_inputs_getter", where)
 
 
 def _shape(value: Any) -> Any:
