@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4502779028c92766d2827af71104392ab974f2dde676a2e048beab61715936a7
-# Signature sha256: c41f4f915b525d1e3c37bde84d84736717049747a25b62654b04929a406b9ebd
+# Inputs sha256: 8f40a75ca224165088f315f29a6b4002c541439838fe913a3465896778283781
+# Signature sha256: 139b2ba0a91644a9fba8b3c1c5311f50a6c95cdcfc13b458955209335d3c9990
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

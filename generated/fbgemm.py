@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f58947c537d6a82e8f7e378fa43a36c42bbbc47de3d6e3c7078237a460adc24f
-# Signature sha256: c9c16c0617807f06f4f02335b31df1ec894b560695f9e846dcd83b2da8062b78
+# Inputs sha256: 8d8fb6c9635c5c9d9e14a80268ceb16b01ad9e27bd2c0111ba50d6da68d9cac2
+# Signature sha256: 7e2e6b00a0f6a6b021c341352ef419addd383255e01216572343282273a02b66
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 332a61c2052155f21457ea56bdcd6324b547c32d14a027816ccdcb6a9d3c014a
-# Signature sha256: 53a24a8a421583584ad1fa2eee4c93f20b620cd7153c22bcd6476dd87725f0a4
+# Inputs sha256: 6e46534f36b66de3e0e7af2eb9870cefe32ffb88b23efa427366c237c024573e
+# Signature sha256: a9dd18beb18671ebc074f5fe5266973cc78903df0096d1a37a3b6156b7bcbe8d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0bce8c48d7134887e71d18987b719e22e4bc191bad5be6c654b782fbe953f5f5
-# Signature sha256: bbd67c8ed7f79287d9d794c0f7c7ac161d9e8f4ecb33eb1e570da64f9dc3af54
+# Inputs sha256: 29f025e2120692cac8582a2d84f85bcd3d8ed194fa4cdb99f929c49fc3572339
+# Signature sha256: 724a2676a4681bdd977b4d3e4b5d94afd5a8ab8fcedf56f54b61a4cc22149747
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

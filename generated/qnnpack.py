@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ec34fd694d55361539a5a4c6551061bf3934a578b59122cf7be6b669d1c8e966
-# Signature sha256: 22d1146c803d0251309685816950ccb784f489be093c5afa6fd5e53488c132c3
+# Inputs sha256: 2d62a1b92a34e811ed386fecf7791ce0158ab3e761d2d259fd1a319b75acbae4
+# Signature sha256: ad2678263feca3dc39fa2aba8016a6f9b6396825d3ac83a10b93a01fa9932c19
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 38a0998421c0d4bb3dc584082c008134e3473392b524662c6f518862a2c3eaf4
-# Signature sha256: 15fb75eff294bafbe70116ff5e8d4264da70b924496e4cf8caf4c0983a4e33d3
+# Inputs sha256: 166f2da4267fd5ba760b2819dcd138c138986b5da195a9182e2fbc8dbdee8446
+# Signature sha256: 151b0d97ac568b09944140975467dabe54e9eb43f6a8d7c8b06e600006edc72d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 43a33bad1723b6033b034abc7ba6102e0696943009fa9a148d3c8ea447088749
-# Signature sha256: f18906974cdedb7fa981f8e090e20cd077a85fdc32f629355b6c048d8e5b7614
+# Inputs sha256: 9d28b0e9fc2b4157c9d43107413cbeec257cec12bcb2145da861f6bbae4bb7fc
+# Signature sha256: 80403f7de61df790c1f7ef38bf931ef87d2137e193a5f524544bbdb0a1cb36b8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -147,17 +147,29 @@ def _comment_text(text: str) -> str:
 
 def signature(inputs: str, unsigned: bytes) -> str:
     """The signature of a module whose bytes, without the signature line, are ``unsigned``."""
+    return signature_of_parts(inputs, [unsigned])
+
+
+def signature_of_parts(inputs: str, parts: list[bytes]) -> str:
+    """The signature of the bytes ``b"".join(parts)``, hashed part by part."""
     digest = hashlib.sha256()
-    _update(digest, b"backendconfig-gen signature 1", inputs.encode(), unsigned)
+    _update(digest, b"backendconfig-gen signature 1", inputs.encode())
+    digest.update(sum(len(part) for part in parts).to_bytes(8, "big"))
+    for part in parts:
+        digest.update(part)
     return digest.hexdigest()
 
 
-def sign(unsigned: str, inputs: str) -> str:
-    """Insert the signature line after the inputs line of ``unsigned``."""
-    match = _INPUTS.search(unsigned)
+def sign(parts: list[str], inputs: str) -> str:
+    """The module ``"".join(parts)`` with its signature line inserted after the
+    inputs line (which the first part holds)."""
+    match = _INPUTS.search(parts[0])
     assert match is not None
-    line = f"# Signature sha256: {signature(inputs, unsigned.encode('utf-8'))}\n"
-    return unsigned[: match.end()] + line + unsigned[match.end() :]
+    encoded = [part.encode("utf-8") for part in parts]
+    line = f"# Signature sha256: {signature_of_parts(inputs, encoded)}\n"
+    del encoded
+    head = parts[0]
+    return "".join([head[: match.end()], line, head[match.end() :], *parts[1:]])
 
 
 @dataclass(frozen=True)

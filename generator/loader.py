@@ -138,14 +138,17 @@ class Loader:
             if len(includes) > MAX_INCLUDES:
                 self.checker.problem(doc, "include", f"{len(includes)} files; a spec may include at most {MAX_INCLUDES}")
                 includes = []
+            own: set[str] = set()
             for index, include in enumerate(includes):
                 included = self.reference(doc, include, key_path("include", index))
                 if included is None:
                     continue
                 if included.identity in self.seen:
-                    if included.identity == location.identity or not self.shared_include(included):
+                    # A file a base spec includes may be named again; nothing else may.
+                    if included.identity in own or included.identity == location.identity or not self.shared_include(included):
                         self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice")
                     continue
+                own.add(included.identity)
                 found = self.read(included, INCLUDE_KEYS)
                 if found is None:
                     self.catalog.incomplete = True

@@ -14,6 +14,7 @@ from __future__ import annotations
 import math
 import textwrap
 from dataclasses import dataclass
+from collections.abc import Iterator
 from functools import cache
 from pathlib import Path
 
@@ -87,10 +88,11 @@ class _Fuser:
 @dataclass(frozen=True)
 class RenderedModule:
     """The module with ENTRIES_MARKER in place of its pattern configs, and each
-    pattern config with the comment that goes above it."""
+    pattern config with the comment that goes above it, rendered as it is asked
+    for (so that a large spec never holds all of them at once)."""
 
     module: str
-    entries: list[tuple[str, str]]  # (comment, BackendPatternConfig.from_dict(...) source)
+    entries: Iterator[tuple[str, str]]  # (comment, BackendPatternConfig.from_dict(...) source)
 
 
 def render(backend: Backend, header: list[str]) -> RenderedModule:
@@ -112,7 +114,8 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
         entries_marker=ENTRIES_MARKER,
     )
     entry = environment().get_template(ENTRY_TEMPLATE)
-    entries = [(_comment(config, backend), entry.render(items=_items(config, plan))) for config in backend.pattern_configs]
+    replacing = {id(shadowed.winner) for shadowed in backend.shadowed}
+    entries = ((_comment(config, id(config) in replacing), entry.render(items=_items(config, plan))) for config in backend.pattern_configs)
     return RenderedModule(module, entries)
 
 
@@ -330,8 +333,7 @@ def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
     return laid_out
 
 
-def _comment(config: PatternConfig, backend: Backend) -> str:
-    replaced = any(s.winner is config for s in backend.shadowed)
+def _comment(config: PatternConfig, replaced: bool) -> str:
     text = config.op_group + (" (replaces an earlier registration of this pattern)" if replaced else "")
     return _comment_text(text)
 

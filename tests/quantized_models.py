@@ -20,12 +20,14 @@ from torch.ao.quantization import (
     default_dynamic_qconfig,
     default_symmetric_qnnpack_qat_qconfig,
     default_symmetric_qnnpack_qconfig,
+    default_weight_observer,
     float16_dynamic_qconfig,
     float16_static_qconfig,
     float_qparams_weight_only_qconfig,
     float_qparams_weight_only_qconfig_4bit,
     get_default_qat_qconfig_mapping,
     get_default_qconfig_mapping,
+    weight_observer_range_neg_127_to_127,
 )
 
 # How a case is converted, and how quantization shows in the result:
@@ -40,15 +42,24 @@ class Case:
     op_groups: tuple[str, ...]  # the op groups of the spec this model exercises
     model: Callable[[], nn.Module]
     inputs: Callable[[], tuple]
-    # The qconfig mapping, given the engine the case runs with ("fbgemm", "x86", "qnnpack").
+    # The qconfig mapping, given the engine the case runs with ("fbgemm", "x86", "qnnpack",
+    # "onednn"; None for a backend without one).
     qconfig_mapping: Callable[[str | None], QConfigMapping]
     # Each must name (the end of) a quantized module type or op in the converted model:
     # LOWERED, one that runs quantized; otherwise one between dequantize and quantize nodes.
     expected_quantized: tuple[str, ...]
     qat: bool = False
     mode: str = LOWERED
-    # When set, every quantize node of the converted graph quantizes to this dtype.
+    # When set, every quantize node of an activation in the converted graph quantizes to this dtype.
     activation_dtype: torch.dtype | None = None
+    # When set (reference models), every quantized weight of the converted graph has this
+    # dtype: a reference module's, or a quantized parameter a function takes (F.linear's weight).
+    weight_dtype: torch.dtype | None = None
+    # Each names (the end of) an op whose weight is quantized (needs weight_dtype).
+    quantized_weights: tuple[str, ...] = ()
+    # (path, end of its type's qualified name): submodules the converted model must hold,
+    # e.g. each conv that must have been fused with its add.
+    modules: tuple[tuple[str, str], ...] = ()
 
 
 def static(engine: str | None) -> QConfigMapping:
@@ -606,6 +617,455 @@ TENSORRT_CASES = (
     ),
 )
 
+# --- onednn: its own fusions, and the shared op groups run with its engine -----------
+
+
+# Every way onednn fuses a conv with an add: the conv on the left or on the right of
+# the add, without or with a BatchNorm2d between them, with `+` or torch.add.
+CONV_ADD_VARIANTS = tuple(f"{side}_{norm}_{add}" for side in ("left", "right") for norm in ("conv", "bn")
+                          for add in ("plus", "torch_add"))
+CONV_ADD_VARIANTS_WITHOUT_BN = tuple(name for name in CONV_ADD_VARIANTS if "_bn_" not in name)
+
+
+class ConvAdds(nn.Module):
+    """For each variant (CONV_ADD_VARIANTS), a Conv2d output added to another input.
+    With ``relu``, each sum goes through an nn.ReLU of its own, and one more sum (of the
+    conv ``conv_functional_relu``) through F.relu, which onednn does not fuse."""
+
+    def __init__(self, variants: tuple[str, ...] = CONV_ADD_VARIANTS, relu: bool = False):
+        super().__init__()
+        self.variants = variants
+        self.relu = relu
+        self.conv = nn.ModuleDict({name: nn.Conv2d(3, 4, 1) for name in variants})
+        self.bn = nn.ModuleDict({name: nn.BatchNorm2d(4) for name in variants if "_bn_" in name})
+        if relu:
+            self.relus = nn.ModuleDict({name: nn.ReLU() for name in variants})
+            self.conv_functional_relu = nn.Conv2d(3, 4, 1)
+
+    def forward(self, x, y):
+        outputs = []
+        for name in self.variants:
+            out = self.conv[name](x)
+            if name in self.bn:
+                out = self.bn[name](out)
+            left, right = (out, y) if name.startswith("left") else (y, out)
+            out = left + right if name.endswith("plus") else torch.add(left, right)
+            outputs.append(self.relus[name](out) if self.relu else out)
+        if self.relu:
+            outputs.append(F.relu(self.conv_functional_relu(x) + y))
+        return tuple(outputs)
+
+
+def _conv_add_modules(fused: str, variants: tuple[str, ...] = CONV_ADD_VARIANTS) -> tuple[tuple[str, str], ...]:
+    """Each conv of ConvAdds, fused with its add (and relu) into ``fused``."""
+    return tuple((f"conv.{name}", f"intrinsic.quantized.modules.conv_add.{fused}") for name in variants)
+
+
+class LinearEltwise(nn.Module):
+    """onednn's linear fusions: Linear + LeakyReLU, Linear + Tanh, and Linear +
+    BatchNorm1d + LeakyReLU (in eval, the batch norm is folded into the linear); then
+    F.linear followed by each elementwise op, which onednn observes as one pattern and
+    its engine does not lower: the linear and the op run in float between a dequantize
+    and a quantize."""
+
+    def __init__(self):
+        super().__init__()
+        self.fc_leaky = nn.Linear(8, 8)
+        self.leaky = nn.LeakyReLU(0.2)
+        self.fc_tanh = nn.Linear(8, 8)
+        self.tanh = nn.Tanh()
+        self.fc_bn_leaky = nn.Linear(8, 8)
+        self.bn = nn.BatchNorm1d(8)
+        self.bn_leaky = nn.LeakyReLU(0.1)
+        self.weight = nn.Parameter(torch.randn(8, 8))
+        self.bias = nn.Parameter(torch.randn(8))
+        self.functional_leaky = nn.LeakyReLU()
+        self.functional_tanh = nn.Tanh()
+
+    def forward(self, x):
+        a = self.leaky(self.fc_leaky(x))
+        b = self.tanh(self.fc_tanh(a))
+        c = self.bn_leaky(self.bn(self.fc_bn_leaky(b)))
+        d = self.functional_leaky(F.linear(x, self.weight, self.bias))
+        e = self.functional_tanh(F.linear(x, self.weight, self.bias))
+        f = F.leaky_relu(F.linear(x, self.weight, self.bias))
+        g = torch.tanh(F.linear(x, self.weight, self.bias))
+        return c, d, e, f, g
+
+
+_LINEAR_ELTWISE_FUSED = (("fc_leaky", "LinearLeakyReLU"), ("fc_tanh", "LinearTanh"), ("fc_bn_leaky", "LinearLeakyReLU"))
+
+
+def linear_eltwise(engine: str | None) -> QConfigMapping:
+    """The engine's default mapping, but Linear, LeakyReLU and Tanh all take its global
+    qconfig: prepare_fx raises a LookupError for a fused module whose modules have
+    different qconfigs, and the default mapping gives Tanh a fixed-qparams one."""
+    mapping = get_default_qconfig_mapping(engine)
+    for module in (nn.Linear, nn.LeakyReLU, nn.Tanh):
+        mapping.set_object_type(module, mapping.global_qconfig)
+    return mapping
+
+
+def linear_eltwise_dynamic(engine: str | None) -> QConfigMapping:
+    mapping = QConfigMapping()
+    for module in (nn.Linear, nn.LeakyReLU, nn.Tanh):
+        mapping.set_object_type(module, default_dynamic_qconfig)
+    return mapping
+
+
+def per_tensor_conv_transpose(engine: str | None) -> QConfigMapping:
+    """The engine's default mapping with per-tensor weights for ConvTranspose: onednn's
+    default mapping observes them per channel, which ConvTranspose does not support."""
+    mapping = get_default_qconfig_mapping(engine)
+    qconfig = QConfig(activation=mapping.global_qconfig.activation, weight=default_weight_observer)
+    for module in (nn.ConvTranspose1d, nn.ConvTranspose2d, nn.ConvTranspose3d):
+        mapping.set_object_type(module, qconfig)
+    return mapping
+
+
+# onednn's embedding config takes qint8 weights (no quantized embedding kernel does:
+# nnq.Embedding takes quint8 and quint4x2), so the model is compared as a reference model.
+onednn_embedding_qint8 = weight_only(QConfig(activation=float_qparams_weight_only_qconfig.activation,
+                                             weight=float_qparams_weight_only_qconfig.weight.with_args(dtype=torch.qint8)))
+
+ONEDNN_CASES = (
+    *(case for case in CASES + LAYER_NORM_CASES if case.name in (
+        "conv_bn_relu_1d_2d_3d", "linear_relu_bn", "functional_conv_linear", "add_mul_relu", "cat_matmul",
+        "fixed_qparams_ops", "pooling_reshaping_tensor_info", "norms_and_default_ops", "lstm_gru_dynamic_int8",
+        "qat_conv_bn_relu_linear", "layer_norm")),
+    replace(_by_name("conv_transpose_and_bn"), name="conv_transpose_and_bn_per_tensor",
+            qconfig_mapping=per_tensor_conv_transpose),
+    Case(
+        "conv_add",
+        ("conv_add",),
+        ConvAdds,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        static,
+        ("intrinsic.quantized.modules.conv_add.ConvAdd2d",),
+        modules=_conv_add_modules("ConvAdd2d"),
+    ),
+    Case(
+        "conv_add_relu",
+        ("conv_add_relu", "conv_add", "share_qparams_op"),
+        lambda: ConvAdds(relu=True),
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        static,
+        ("intrinsic.quantized.modules.conv_add.ConvAddReLU2d", "intrinsic.quantized.modules.conv_add.ConvAdd2d",
+         "relu"),
+        # F.relu is not fused: the sum is a ConvAdd2d, then a quantized relu.
+        modules=(*_conv_add_modules("ConvAddReLU2d"),
+                 ("conv_functional_relu", "intrinsic.quantized.modules.conv_add.ConvAdd2d")),
+    ),
+    # QAT fuses conv + add (+ relu) without a batch norm (with one, the fuser raises:
+    # see test_same_refusals.py); ConvAdd2d has no QAT module, so the conv trains unobserved.
+    Case(
+        "qat_conv_add_relu",
+        ("conv_add_relu", "conv_add", "share_qparams_op"),
+        lambda: ConvAdds(CONV_ADD_VARIANTS_WITHOUT_BN, relu=True),
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        qat,
+        ("intrinsic.quantized.modules.conv_add.ConvAddReLU2d", "intrinsic.quantized.modules.conv_add.ConvAdd2d"),
+        qat=True,
+        modules=(*_conv_add_modules("ConvAddReLU2d", CONV_ADD_VARIANTS_WITHOUT_BN),
+                 ("conv_functional_relu", "intrinsic.quantized.modules.conv_add.ConvAdd2d")),
+    ),
+    Case(
+        "linear_leaky_relu_tanh_bn",
+        ("linear_eltwise", "linear_bn_leaky_relu"),
+        LinearEltwise,
+        _randn((4, 8)),
+        linear_eltwise,
+        ("intrinsic.quantized.modules.linear_relu.LinearLeakyReLU",
+         "intrinsic.quantized.modules.linear_relu.LinearTanh"),
+        modules=tuple((path, f"intrinsic.quantized.modules.linear_relu.{fused}")
+                      for path, fused in _LINEAR_ELTWISE_FUSED),
+    ),
+    # Dynamic: fused the same way, but not lowered. Each fused module keeps a reference
+    # Linear, with its weight quantized, and runs in float after a dynamic quantize.
+    Case(
+        "linear_leaky_relu_tanh_bn_dynamic_int8",
+        ("linear_eltwise", "linear_bn_leaky_relu"),
+        LinearEltwise,
+        _randn((4, 8)),
+        linear_eltwise_dynamic,
+        ("quantize_per_tensor_dynamic",),
+        modules=tuple(module for path, fused in _LINEAR_ELTWISE_FUSED
+                      for module in ((path, f"intrinsic.modules.fused.{fused}"),
+                                     (f"{path}.0", "quantized.reference.modules.linear.Linear"))),
+    ),
+    Case(
+        "embedding_weight_only_qint8_reference",
+        ("embedding_op",),
+        Embeddings,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        onednn_embedding_qint8,
+        ("quantized.reference.modules.sparse.Embedding", "quantized.reference.modules.sparse.EmbeddingBag"),
+        mode=REFERENCE,
+        weight_dtype=torch.qint8,
+        quantized_weights=("sparse.Embedding", "sparse.EmbeddingBag"),
+    ),
+)
+
+# --- executorch: no quantized engine in torch; compared as reference models ----------
+
+
+class ExecutorchConvLinear(nn.Module):
+    """Executorch's weighted ops: Conv2d alone, with nn.ReLU and F.relu, with BatchNorm2d
+    (and ReLU), functional conv2d + relu; Linear and F.linear."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 3)
+        self.conv_relu = nn.Conv2d(4, 4, 1)
+        self.relu = nn.ReLU()
+        self.conv_functional_relu = nn.Conv2d(4, 4, 1)
+        self.conv_bn = nn.Conv2d(4, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        self.conv_bn_relu = nn.Conv2d(4, 4, 1)
+        self.bn_relu = nn.BatchNorm2d(4)
+        self.bn_relu_relu = nn.ReLU()
+        self.conv_weight = nn.Parameter(torch.randn(4, 4, 1, 1))
+        self.conv_bias = nn.Parameter(torch.randn(4))
+        self.linear = nn.Linear(4 * 4 * 4, 8)
+        self.linear_weight = nn.Parameter(torch.randn(5, 8))
+
+    def forward(self, x):
+        x = self.conv(x)
+        x = self.relu(self.conv_relu(x))
+        x = F.relu(self.conv_functional_relu(x))
+        x = self.bn(self.conv_bn(x))
+        x = self.bn_relu_relu(self.bn_relu(self.conv_bn_relu(x)))
+        x = F.relu(F.conv2d(x, self.conv_weight, self.conv_bias, [1, 1], [0, 0], [1, 1], 1))
+        return F.linear(self.linear(torch.flatten(x, 1)), self.linear_weight)
+
+
+class ExecutorchElementwise(nn.Module):
+    """Executorch's binary ops (+, -, * as operators and torch functions, alone and with
+    each relu), a BatchNorm2d of its own, its share-qparams ops, and cat/concat/concatenate."""
+
+    def __init__(self):
+        super().__init__()
+        self.conv = nn.Conv2d(3, 4, 1)
+        self.bn = nn.BatchNorm2d(4)
+        self.relu = nn.ReLU()
+        self.constant_pad = nn.ConstantPad2d(1, 0.5)
+        self.max_pool = nn.MaxPool2d(2)
+        self.adaptive_avg_pool = nn.AdaptiveAvgPool2d(2)
+        self.elu = nn.ELU()
+        self.hardtanh = nn.Hardtanh()
+        self.relu6 = nn.ReLU6()
+        self.leaky = nn.LeakyReLU()
+        self.flatten = nn.Flatten()
+
+    def forward(self, x, y):
+        a, b = self.conv(x), self.bn(y)
+        binary = (
+            a + b, torch.add(a, b), a - b, torch.sub(a, b), a * b, torch.mul(a, b), a - 1.0,
+            self.relu(a + b), F.relu(torch.sub(a, b)), torch.relu(a * b), F.relu(torch.mul(a, b)),
+        )
+        h = F.pad(self.constant_pad(a), [1, 1, 1, 1])  # 4x4 -> 8x8
+        h = F.max_pool2d(self.max_pool(h), 2)  # -> 2x2
+        h = F.adaptive_avg_pool2d(self.adaptive_avg_pool(h), 2)
+        h = F.elu(self.elu(h))
+        h = F.hardtanh(self.hardtanh(h))
+        h = F.relu6(self.relu6(h))
+        h = F.leaky_relu(self.leaky(h))
+        h = F.relu(h).relu()
+        h = torch.clamp(h, -1.0, 1.0).clamp(-0.5, 0.5)
+        h = torch.permute(h, (0, 1, 3, 2)).permute(0, 1, 3, 2)
+        h = torch.permute_copy(h, (0, 2, 3, 1)).reshape(2, 4, 2, 2)
+        m = torch.squeeze(torch.mean(h, 3, keepdim=True), 3)
+        m = m.mean(2, keepdim=True).squeeze(2)
+        cat = (
+            torch.cat([binary[0], binary[1]], 1),
+            torch.concat([binary[2], binary[3]], 1),
+            torch.concatenate([binary[4], binary[5]], 1),
+        )
+        return *binary, m, self.flatten(h), torch.flatten(h, 1), *cat
+
+
+class LinearAndFunctional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.linear = nn.Linear(8, 8)
+        self.weight = nn.Parameter(torch.randn(4, 8))
+        self.bias = nn.Parameter(torch.randn(4))
+
+    def forward(self, x):
+        return F.linear(self.linear(x), self.weight, self.bias)
+
+
+class EmbeddingsAndFunctional(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.embedding = nn.Embedding(20, 8)
+        self.bag = nn.EmbeddingBag(20, 8, mode="sum")
+        self.weight = nn.Parameter(torch.randn(20, 8))
+
+    def forward(self, indices, offsets):
+        return self.embedding(indices), self.bag(indices.flatten(), offsets), F.embedding(indices, self.weight)
+
+
+# Executorch's static dtype configs, each matched by a qconfig observed with min/max
+# observers: a dtype config matches a qconfig's dtypes, ranges and eps, whatever kind of
+# observer it names (torch's default qnnpack qconfigs use histogram observers, which
+# take a second or so per model to compute their qparams).
+executorch_qint8_symmetric_qconfig = QConfig(
+    activation=MinMaxObserver.with_args(dtype=torch.qint8, eps=2**-12),
+    weight=weight_observer_range_neg_127_to_127,
+)
+executorch_quint8_qconfig = QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8),
+                                    weight=default_weight_observer)
+
+
+def global_qconfig(qconfig: QConfig) -> Callable[[str | None], QConfigMapping]:
+    return lambda engine: QConfigMapping().set_global(qconfig)
+
+
+def object_types(qconfig: QConfig, *types) -> Callable[[str | None], QConfigMapping]:
+    def mapping(engine: str | None) -> QConfigMapping:
+        result = QConfigMapping()
+        for object_type in types:
+            result.set_object_type(object_type, qconfig)
+        return result
+
+    return mapping
+
+
+# Dynamic qint8 activations within executorch's symmetric constraints: a scale of at
+# least 2 ** -12 (the observer's eps), and weights in [-127, 127]. Without the eps the
+# config does not match, and the linear stays float (test_same_refusals.py).
+dynamic_qint8_symmetric_qconfig = QConfig(
+    activation=MinMaxObserver.with_args(dtype=torch.qint8, is_dynamic=True, eps=2**-12),
+    weight=weight_observer_range_neg_127_to_127,
+)
+
+_EXECUTORCH_CONV_LINEAR = ("quantized.reference.modules.conv.Conv2d", "intrinsic.modules.fused.ConvReLU2d", "conv2d",
+                           "quantized.reference.modules.linear.Linear", "linear", "flatten")
+_EXECUTORCH_CONV_LINEAR_MODULES = (
+    ("conv_relu", "intrinsic.modules.fused.ConvReLU2d"),
+    ("conv_functional_relu", "intrinsic.modules.fused.ConvReLU2d"),
+    ("conv_bn", "quantized.reference.modules.conv.Conv2d"),  # the batch norm folded in
+    ("conv_bn_relu", "intrinsic.modules.fused.ConvReLU2d"),
+)
+_EXECUTORCH_ELEMENTWISE = (
+    "quantized.reference.modules.conv.Conv2d", "batchnorm.BatchNorm2d", "add", "sub", "mul",
+    "ConstantPad2d", "pad", "MaxPool2d", "max_pool2d", "AdaptiveAvgPool2d", "adaptive_avg_pool2d",
+    "activation.ELU", "elu", "activation.Hardtanh", "hardtanh", "activation.ReLU6", "relu6",
+    "activation.LeakyReLU", "leaky_relu", "relu", "clamp", "permute", "permute_copy", "reshape", "mean", "squeeze",
+    "flatten.Flatten", "flatten", "cat", "concat", "concatenate",
+)
+
+
+EXECUTORCH_CASES = (
+    Case(
+        "conv_linear_qint8_symmetric",
+        ("conv", "linear", "share_qparams_op"),
+        ExecutorchConvLinear,
+        _randn((2, 3, 6, 6)),
+        global_qconfig(executorch_qint8_symmetric_qconfig),
+        _EXECUTORCH_CONV_LINEAR,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("conv.Conv2d", "ConvReLU2d", "conv2d", "linear.Linear", "linear"),
+        modules=_EXECUTORCH_CONV_LINEAR_MODULES,
+    ),
+    Case(
+        "conv_linear_quint8",
+        ("conv", "linear", "share_qparams_op"),
+        ExecutorchConvLinear,
+        _randn((2, 3, 6, 6)),
+        global_qconfig(executorch_quint8_qconfig),
+        _EXECUTORCH_CONV_LINEAR,
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("conv.Conv2d", "ConvReLU2d", "conv2d", "linear.Linear", "linear"),
+        modules=_EXECUTORCH_CONV_LINEAR_MODULES,
+    ),
+    Case(
+        "binary_share_qparams_bn_cat_qint8_symmetric",
+        ("binary_op", "share_qparams_op", "bn", "cat", "conv"),
+        ExecutorchElementwise,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        global_qconfig(executorch_qint8_symmetric_qconfig),
+        _EXECUTORCH_ELEMENTWISE,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+    ),
+    Case(
+        "binary_share_qparams_bn_cat_quint8",
+        ("binary_op", "share_qparams_op", "bn", "cat", "conv"),
+        ExecutorchElementwise,
+        _randn((2, 3, 4, 4), (2, 4, 4, 4)),
+        global_qconfig(executorch_quint8_qconfig),
+        _EXECUTORCH_ELEMENTWISE,
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+    ),
+    Case(
+        "linear_dynamic_quint8",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(default_dynamic_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.quint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "linear_dynamic_qint8_symmetric",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(dynamic_qint8_symmetric_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "linear_dynamic_float16",
+        ("linear",),
+        LinearAndFunctional,
+        _randn((3, 8)),
+        global_qconfig(float16_dynamic_qconfig),
+        ("quantized.reference.modules.linear.Linear",),
+        mode=REFERENCE,
+        activation_dtype=torch.float16,
+        weight_dtype=torch.float16,
+        quantized_weights=("linear.Linear", "linear"),
+    ),
+    Case(
+        "embedding_weight_only_quint8",
+        ("embedding_op",),
+        EmbeddingsAndFunctional,
+        lambda: (torch.randint(0, 20, (3, 4)), torch.tensor([0, 4, 8])),
+        object_types(float_qparams_weight_only_qconfig, nn.Embedding, nn.EmbeddingBag, F.embedding),
+        ("quantized.reference.modules.sparse.Embedding", "quantized.reference.modules.sparse.EmbeddingBag"),
+        mode=REFERENCE,
+        weight_dtype=torch.quint8,
+        quantized_weights=("sparse.Embedding", "sparse.EmbeddingBag", "embedding"),
+    ),
+    Case(
+        "qat_conv_bn_relu_linear_qint8_symmetric",
+        ("conv", "linear"),
+        QatModel,
+        _randn((2, 3, 8, 8)),
+        symmetric_qnnpack_qat,
+        ("intrinsic.modules.fused.ConvReLU2d", "quantized.reference.modules.conv.Conv2d",
+         "quantized.reference.modules.linear.Linear"),
+        qat=True,
+        mode=REFERENCE,
+        activation_dtype=torch.qint8,
+        weight_dtype=torch.qint8,
+    ),
+)
+
 CASES_BY_BACKEND = {
     "fbgemm": CASES,
     "x86": CASES,
@@ -613,10 +1073,6 @@ CASES_BY_BACKEND = {
     "native": CASES + LAYER_NORM_CASES,
     "native_legacy": CASES + LAYER_NORM_CASES + FLOAT16_STATIC_CASES,
     "tensorrt": TENSORRT_CASES,
-    # onednn's and executorch's own cases (conv-add, linear-leaky_relu, ...) are to come.
-    "onednn": tuple(case for case in CASES + LAYER_NORM_CASES if case.name in (
-        "conv_bn_relu_1d_2d_3d", "linear_relu_bn", "functional_conv_linear", "add_mul_relu", "cat_matmul",
-        "fixed_qparams_ops", "pooling_reshaping_tensor_info", "norms_and_default_ops", "lstm_gru_dynamic_int8",
-        "qat_conv_bn_relu_linear", "layer_norm")),
-    "executorch": (),
+    "onednn": ONEDNN_CASES,
+    "executorch": EXECUTORCH_CASES,
 }

@@ -104,17 +104,36 @@ def _is_dequantize(node: torch.fx.Node) -> bool:
     return node.op == "call_method" and node.target == "dequantize"
 
 
+def _quantized_dtype(node: torch.fx.Node) -> torch.dtype | None:
+    """The dtype a quantize node (of an activation or a weight) quantizes to; None for
+    any other node."""
+    if node.op == "call_function":
+        if node.target is torch.quantize_per_tensor:
+            return node.args[3]
+        if node.target is torch.quantize_per_tensor_dynamic:
+            return node.args[1]
+        if node.target is torch.quantize_per_channel:
+            return node.args[4]
+    return torch.float16 if _is_quantize(node) else None
+
+
+def _quantizes_a_parameter(node: torch.fx.Node) -> bool:
+    """A quantize node of a weight (a parameter the graph reads), not of an activation."""
+    return (
+        _quantized_dtype(node) is not None
+        and isinstance(node.args[0], torch.fx.Node)
+        and node.args[0].op == "get_attr"
+    )
+
+
 def quantize_dtypes(module: torch.fx.GraphModule) -> list:
-    """The dtype of each quantize node of a converted graph."""
-    dtypes = []
-    for node in module.graph.nodes:
-        if node.op == "call_function" and node.target is torch.quantize_per_tensor:
-            dtypes.append(node.args[3])
-        elif node.op == "call_function" and node.target is torch.quantize_per_tensor_dynamic:
-            dtypes.append(node.args[1])
-        elif _is_quantize(node):
-            dtypes.append(torch.float16)
-    return dtypes
+    """The dtype of each quantize node of an activation of a converted graph (the
+    parameters a function takes, such as F.linear's weight, are not activations)."""
+    return [
+        dtype
+        for node in module.graph.nodes
+        if (dtype := _quantized_dtype(node)) is not None and not _quantizes_a_parameter(node)
+    ]
 
 
 def quantized_in_graph(module: torch.fx.GraphModule) -> list[str]:
@@ -135,6 +154,29 @@ def quantized_in_graph(module: torch.fx.GraphModule) -> list[str]:
             _is_quantize(user) or any(_is_quantize(next_user) for next_user in user.users) for user in node.users
         ):
             found.append(name)
+    return found
+
+
+def quantized_weights(module: torch.fx.GraphModule) -> list[tuple[str, torch.dtype]]:
+    """(op, dtype) for each quantized weight of a reference model: a reference module's
+    (its weight_dtype; for a fused module such as ConvReLU2d, its first module's), or a
+    parameter quantized, dequantized and passed to a function."""
+    found = []
+    for node in module.graph.nodes:
+        if node.op == "call_module":
+            submodule = module.get_submodule(node.target)
+            if isinstance(submodule, torch.nn.Sequential):
+                submodule = submodule[0]
+            if isinstance(getattr(submodule, "weight_dtype", None), torch.dtype):
+                assert submodule.get_quantized_weight().dtype == submodule.weight_dtype
+                found.append((node_name(module, node), submodule.weight_dtype))
+        elif node.op in ("call_function", "call_method") and not _is_quantize(node) and not _is_dequantize(node):
+            inputs: list[torch.fx.Node] = []
+            torch.fx.node.map_arg((node.args, node.kwargs), inputs.append)
+            for arg in inputs:
+                quantize = arg.args[0] if _is_dequantize(arg) else None
+                if isinstance(quantize, torch.fx.Node) and _quantizes_a_parameter(quantize):
+                    found.append((node_name(module, node), _quantized_dtype(quantize)))
     return found
 
 
@@ -187,6 +229,14 @@ def test_quantized_model_matches_torch_config(row, engine, case, measurements):
     if case.activation_dtype is not None:
         dtypes = quantize_dtypes(ours)
         assert dtypes and set(dtypes) == {case.activation_dtype}, dtypes
+    if case.weight_dtype is not None:
+        weights = quantized_weights(ours)
+        assert weights and {dtype for _, dtype in weights} == {case.weight_dtype}, weights
+        for expected in case.quantized_weights:
+            assert any(name.endswith(expected) for name, _ in weights), (expected, weights)
+    for path, expected in case.modules:
+        cls = type(ours.get_submodule(path))
+        assert f"{cls.__module__}.{cls.__qualname__}".endswith(expected), (path, cls)
     # The float model is not what was compared: its outputs differ from the quantized ones.
     with torch.no_grad():
         float_outputs = flat_tensors(float_model.eval()(*inputs))
