@@ -89,6 +89,16 @@ def test_every_torch_backend_config_getter_is_listed():
     assert len(listed) == 8
 
 
+def schema_problems(text: str) -> list[str]:
+    """What an editor applying the spec schema (spec/backendconfig-spec.schema.json) flags."""
+    import json
+
+    from jsonschema import Draft202012Validator
+
+    schema = json.loads((REPO / "spec" / "backendconfig-spec.schema.json").read_text(encoding="utf-8"))
+    return [error.message for error in Draft202012Validator(schema).iter_errors(tomllib.loads(text))]
+
+
 @pytest.mark.parametrize("name", list(TORCH_GETTERS))
 def test_torch_config_round_trips(name, tmp_path):
     comparison, backend = round_trip(TORCH_GETTERS[name], tmp_path)
@@ -99,6 +109,7 @@ def test_torch_config_round_trips(name, tmp_path):
     assert extraction.warnings == ()
     # Nothing of torch's is named by a private path, and no root beyond torch's is needed.
     assert "._" not in extraction.text and "allowed_roots" not in extraction.text
+    assert schema_problems(extraction.text) == []
 
 
 def test_fbgemm_extraction_names_the_dtype_configs_and_op_groups_of_the_fbgemm_spec():
@@ -148,6 +159,7 @@ def test_a_user_config_with_its_own_fuser_round_trips_with_a_warning(tmp_path):
     comparison, backend = round_trip(USER_CONFIG, tmp_path)
     assert comparison.equal, text_report(comparison, [])
     extraction = extracted(USER_CONFIG)
+    assert schema_problems(extraction.text) == []
     (warning,) = extraction.warnings
     assert USER_FUSER in warning and "(torch.nn.Linear, torch.nn.ReLU)" in warning
     ours = tomllib.loads(extraction.text)
