@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8f40a75ca224165088f315f29a6b4002c541439838fe913a3465896778283781
-# Signature sha256: 139b2ba0a91644a9fba8b3c1c5311f50a6c95cdcfc13b458955209335d3c9990
+# Inputs sha256: 4fe7d7991e7967edc4c7e4945e04af25a3277b5e29b4e092db3c9c2e7559cb6a
+# Signature sha256: 52592e2727236fb0cd54de0e6c772ceec21a4196fdcc7ef86a2e31dc12826fd2
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

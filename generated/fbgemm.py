@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8d8fb6c9635c5c9d9e14a80268ceb16b01ad9e27bd2c0111ba50d6da68d9cac2
-# Signature sha256: 7e2e6b00a0f6a6b021c341352ef419addd383255e01216572343282273a02b66
+# Inputs sha256: 4d789ba14823439c5a334f1d1c46e241cdacd9dcd24f62ef9ba21850a65034a6
+# Signature sha256: 30396b2f811b98621a8d13708c3a9c000091b8b59f9d107c0c6e024b5a681993
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

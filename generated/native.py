@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6e46534f36b66de3e0e7af2eb9870cefe32ffb88b23efa427366c237c024573e
-# Signature sha256: a9dd18beb18671ebc074f5fe5266973cc78903df0096d1a37a3b6156b7bcbe8d
+# Inputs sha256: 5ec57f8e5738e3ddbe73c30b32954c82b38487b06acc4cdabac4689abe131798
+# Signature sha256: cca921baf55775cd0203dfde92db93fc6e7da42825bc96dfc1fbfea2116a1f88
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

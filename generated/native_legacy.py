@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8d59e2dd0b31a8a2721a7adfd0e1880f53d51423100ccb9155c750f15a13d628
-# Signature sha256: f6a20be298a12c2c6e23c50f459fc833f5c27142937ad6baa2704750a707f4af
+# Inputs sha256: 5618916c59e705452e595c5ca9c6bfb5e2af2ec41a460ca7753d06aac16924b6
+# Signature sha256: 493acf73130292a8b2a5458ab8378c5026baa8fdf76b0889d7d113c700034736
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

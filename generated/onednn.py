@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 29f025e2120692cac8582a2d84f85bcd3d8ed194fa4cdb99f929c49fc3572339
-# Signature sha256: 724a2676a4681bdd977b4d3e4b5d94afd5a8ab8fcedf56f54b61a4cc22149747
+# Inputs sha256: 4f04c2ecbf1be9dc615861a24303dcfbb21cad82e1dd9d7b87a2853bd19598fd
+# Signature sha256: 872c6e66f891c1588653363f3eadad094ccc7a516357837b06c20862de59aa7c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2d62a1b92a34e811ed386fecf7791ce0158ab3e761d2d259fd1a319b75acbae4
-# Signature sha256: ad2678263feca3dc39fa2aba8016a6f9b6396825d3ac83a10b93a01fa9932c19
+# Inputs sha256: 3e8200f19a24d5321f5d013a713bd6dae9e4455380e43bc03e86df1bfe9a5db7
+# Signature sha256: 479867ed439063bf9c6035d2c4681ea6299186a6628e4ae4ef40d1e9d31928b3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 166f2da4267fd5ba760b2819dcd138c138986b5da195a9182e2fbc8dbdee8446
-# Signature sha256: 151b0d97ac568b09944140975467dabe54e9eb43f6a8d7c8b06e600006edc72d
+# Inputs sha256: 9089f839b5a2ea6682c94944e8561cb101e2769b65d35b03990ea0fdf66fa610
+# Signature sha256: d48f6697faa8d5eb3e087a33a1c05db811e237866e50c76e206ae3dd6f2110df
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9d28b0e9fc2b4157c9d43107413cbeec257cec12bcb2145da861f6bbae4bb7fc
-# Signature sha256: 80403f7de61df790c1f7ef38bf931ef87d2137e193a5f524544bbdb0a1cb36b8
+# Inputs sha256: 9a977767550f6f45a474db080b79ddf87b626c79cbd43914461e0a75c26aaf2b
+# Signature sha256: 7b06b0db5685df5f651e18794d4b6f32dc2c6546c2bad18f487bcb3ff3556301
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

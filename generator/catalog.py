@@ -6,6 +6,7 @@ it is expanded (see expand.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any, Iterator
 
 from .checks import Checker, key_path
@@ -39,6 +40,21 @@ class Section:
     def variables(self) -> frozenset[str]:
         return frozenset(name for row in self.rows or () for name in row.values)
 
+    @cached_property
+    def _by_part(self) -> dict[str | None, list[int]]:
+        positions: dict[str | None, list[int]] = {}
+        for position, entry in enumerate(self.entries):
+            positions.setdefault(entry.part, []).append(position)
+        return positions
+
+    def entries_in(self, parts: set[str | None]) -> list[Entry]:
+        """The entries of these parts, in order; the cost follows the entries
+        selected, not the section's size (a use may pick one part of thousands)."""
+        if len(parts) >= len(self._by_part):
+            return [entry for entry in self.entries if entry.part in parts]
+        positions = sorted(position for part in parts for position in self._by_part.get(part, ()))
+        return [self.entries[position] for position in positions]
+
 
 @dataclass(frozen=True)
 class OpGroup:
@@ -49,9 +65,20 @@ class OpGroup:
     sections: tuple[Section, ...]
     optional_parts: tuple[str, ...]
 
-    @property
+    @cached_property
     def parts(self) -> list[str]:
+        """Computed once: every use of the group asks."""
         return list(dict.fromkeys(entry.part for section in self.sections for entry in section.entries if entry.part))
+
+    @cached_property
+    def part_names(self) -> frozenset[str]:
+        return frozenset(self.parts)
+
+    @cached_property
+    def default_parts(self) -> frozenset[str | None]:
+        """What a use that lists no parts keeps: every part but the optional ones."""
+        optional = set(self.optional_parts)
+        return frozenset({None, *(part for part in self.parts if part not in optional)})
 
 
 @dataclass
@@ -120,8 +147,9 @@ class CatalogReader:
         if check.reported > before or None in read or optional is None:
             return None
         found = OpGroup(name, doc, key, description or "", tuple(s for s in read if s is not None), tuple(optional))
+        parts = set(found.parts)
         for index, part in enumerate(optional):
-            if part not in found.parts:
+            if part not in parts:
                 check.problem(doc, key_path(f"{key}.optional_parts", index), f"no pattern entry has part {part!r}")
         if found.parts and any(entry.part is None for section in found.sections for entry in section.entries):
             check.problem(doc, key, "some pattern entries have a part and others do not; expected a part for every entry (or none)")

@@ -12,7 +12,7 @@ from .errors import SpecError
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
-from .output import OutputError, write_output
+from .output import OutputError, tidy, write_output
 from .text import printable
 
 EXIT_OK = 0
@@ -117,16 +117,19 @@ def main(argv: list[str] | None = None) -> int:
         print(printable(f"error: internal error: {type(error).__name__}: {error} (please report it)"), file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
-        signal.signal(signal.SIGTERM, previous)
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
 
 
-def _terminate_cleanly() -> signal.Handlers | None:
-    """SIGTERM raises SystemExit, so that temporary files are removed on the way out."""
+def _terminate_cleanly() -> dict[int, object]:
+    """SIGTERM and SIGHUP (a closed terminal) raise SystemExit, so that temporary
+    files are removed on the way out."""
 
     def handler(signum: int, frame: object) -> None:
         raise SystemExit(128 + signum)
 
-    return signal.signal(signal.SIGTERM, handler)  # type: ignore[return-value]
+    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
+    return {signum: signal.signal(signum, handler) for signum in signals}
 
 
 def _main(argv: list[str]) -> int:
@@ -220,6 +223,7 @@ def _write(jobs: list[Job], force: bool) -> tuple[int, bool]:
     written = False
     for job in jobs:
         if job.fresh:
+            tidy(job.output)
             print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
             continue
         try:
@@ -249,7 +253,7 @@ def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:
         stale += 1
         if show_diff:
             sys.stdout.flush()
-            sys.stdout.buffer.write(unified_diff(job.current, job.source, job.output_display))
+            sys.stdout.buffer.write(unified_diff(job.current, job.source, job.patch_path))
             sys.stdout.buffer.flush()
         if fail:
             print(printable(f"{job.output_display}: {why}; regenerate with: {job.command}"), file=sys.stderr)

@@ -89,6 +89,15 @@ class DTypeReader:
         self.checker = checker
         self.constraints = constraints
         self.incomplete = incomplete
+        self._choices: list[str] = []
+        self._choices_of = -1
+
+    def choices(self, constraints: dict[str, DTypeWithConstraints | None]) -> list[str]:
+        """Dtype names, then constraints names: built once, not for every unknown name."""
+        if self._choices_of != len(constraints):
+            self._choices = [*DTYPE_NAMES, *sorted(constraints)]
+            self._choices_of = len(constraints)
+        return self._choices
 
     def dtype(self, doc: Document, value: Any, key: str) -> DTypeWithConstraints | None:
         """A dtype name, the name of a [constraints] table, or an inline table with
@@ -100,8 +109,7 @@ class DTypeReader:
             if value in constraints:
                 return constraints[value]
             if not self.incomplete():
-                choices = [*DTYPE_NAMES, *sorted(constraints)]
-                self.checker.problem(doc, key, f"unknown dtype or constraints {shown(value)}; {one_of(choices, value)}")
+                self.checker.problem(doc, key, f"unknown dtype or constraints {shown(value)}; {one_of(self.choices(constraints), value)}")
             return None
         if not isinstance(value, dict):
             self.checker.problem(doc, key, f"expected a dtype name, a [constraints] name, or a table with 'dtype' and bounds, got {shown(value)}")

@@ -203,7 +203,7 @@ class EntryReader:
                 return None
             fuser = self.catalog.fusers.get(name)
             if fuser is None and name not in self.catalog.fusers:
-                self.problem(doc, name_key, f"unknown fuser {shown(name)}; {one_of(sorted(self.catalog.fusers), name)}")
+                self.problem(doc, name_key, f"unknown fuser {shown(name)}; {one_of(self.catalog.fusers, name, ordered=True)}")
             return None if fuser is None else NamedFuser(fuser)
         if isinstance(value, dict):
             self.problem(doc, key, 'expected a symbol, {sequential = "<fused module>"} or {fuser = "<name of a [fusers] table>"}')
@@ -244,7 +244,7 @@ class EntryReader:
             return None, None
         if value not in self.catalog.constraints:
             if not self.catalog.incomplete:
-                self.problem(doc, key, f"unknown constraints {shown(value)}; {one_of(sorted(self.catalog.constraints), value)}")
+                self.problem(doc, key, f"unknown constraints {shown(value)}; {one_of(self.catalog.constraints, value, ordered=True)}")
             return None, None
         constraints = self.catalog.constraints[value]
         for bound in ("scale_min_lower_bound", "scale_max_upper_bound"):

@@ -69,8 +69,9 @@ class Expander:
             return []
         entries = []
         for section in sections:
+            chosen = section.entries_in(parts)
             for row in section.rows or (None,):
-                for entry in section.entries:
+                for entry in chosen:
                     if entry.part in parts:
                         entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
         if not entries:
@@ -82,7 +83,7 @@ class Expander:
             return None
         if name not in self.catalog.op_groups:
             if not self.catalog.incomplete:
-                self.checker.problem(doc, key, f"unknown op group {shown(name)}; {one_of(sorted(self.catalog.op_groups), name)}")
+                self.checker.problem(doc, key, f"unknown op group {shown(name)}; {one_of(self.catalog.op_groups, name, ordered=True)}")
             return None
         return self.catalog.op_groups[name]
 
@@ -93,7 +94,7 @@ class Expander:
         configs = []
         for index, name in enumerate(names):
             if name not in self.declared:
-                self.checker.problem(doc, key_path(key, index), f"undefined dtype config {shown(name)}; {one_of(list(self.declared), name)}")
+                self.checker.problem(doc, key_path(key, index), f"undefined dtype config {shown(name)}; {one_of(self.declared, name)}")
             elif self.declared[name] is not None:
                 configs.append(self.declared[name])
         return tuple(c for c in configs if c is not None) if len(configs) == len(names) else None
@@ -101,12 +102,12 @@ class Expander:
     def parts(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str) -> set[str | None] | None:
         """The parts the use keeps: those it lists, or every part but the optional ones."""
         if "parts" not in use:
-            return {None, *(part for part in group.parts if part not in group.optional_parts)}
+            return set(group.default_parts)
         listed = self.checker.string_list(doc, use["parts"], f"{key}.parts")
         if listed is None:
             return None
         for index, part in enumerate(listed):
-            if part not in group.parts:
+            if part not in group.part_names:
                 choices = group.parts or ["(this group has no parts)"]
                 self.checker.problem(doc, key_path(f"{key}.parts", index), f"op group {group.name!r} has no part {shown(part)}; {one_of(choices, part)}")
                 return None
@@ -146,6 +147,11 @@ class Expander:
             self.checker.problem(doc, key, f"no section of op group {group.name!r} has a for_each variable {variable!r}")
             return None
         matched = [False] * len(values)
+        # Rows are matched through a table of the wanted values, not by comparing
+        # every row with every value.
+        positions: dict[object, list[int]] = {}
+        for index, value in enumerate(values):
+            positions.setdefault(_hashable(value), []).append(index)
         result = []
         for section in sections:
             if variable not in section.variables or section.rows is None:
@@ -153,7 +159,7 @@ class Expander:
                 continue
             kept = []
             for row in section.rows:
-                hits = [index for index, value in enumerate(values) if row.values[variable] == value]
+                hits = positions.get(_hashable(row.values[variable]), ())
                 for index in hits:
                     matched[index] = True
                 if hits:
@@ -202,3 +208,13 @@ class Expander:
                 self.derived_names[derived.name] = cache_key
             self.derived[cache_key] = derived
         return self.derived[cache_key]
+
+
+def _hashable(value: Any) -> object:
+    """A TOML value as a dict key: equal values give equal keys (1 and 1.0 and
+    True stay distinct, as they do in TOML)."""
+    if isinstance(value, dict):
+        return ("table", tuple((key, _hashable(item)) for key, item in value.items()))
+    if isinstance(value, list):
+        return ("array", tuple(_hashable(item) for item in value))
+    return (type(value).__name__, value)

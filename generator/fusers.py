@@ -7,6 +7,7 @@ step; the generated module defines it as a plain function of its own.
 
 from __future__ import annotations
 
+from collections import Counter
 from typing import Any
 
 from .checks import Checker, key_path
@@ -46,13 +47,14 @@ def read_fuser(checker: Checker, doc: Document, name: str, table: dict[str, Any]
     before = checker.reported
     arguments = _arguments(checker, doc, table.get("arguments"), f"{key}.arguments", 1) if "arguments" in table else None
     names = argument_names(arguments) if arguments else []
+    known_names = set(names)
     if arguments is not None:
-        for repeated in sorted({n for n in names if names.count(n) > 1}):
+        for repeated in sorted(name for name, count in Counter(names).items() if count > 1):
             checker.problem(doc, f"{key}.arguments", f"argument {repeated!r} is named twice")
 
     def known(value: Any, value_key: str) -> str | None:
         found = checker.string(doc, value, value_key)
-        if found is not None and arguments is not None and found not in names:
+        if found is not None and arguments is not None and found not in known_names:
             checker.problem(doc, value_key, f"{shown(found)} is not one of the arguments: {', '.join(names)}")
             return None
         return found

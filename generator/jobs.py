@@ -19,6 +19,7 @@ from .model import Backend, SpecFile
 from .output import OutputError, read_output
 from .sources import display_base, display_path, locate
 from .text import command as shell_command
+from .text import printable
 
 
 class UsageError(Exception):
@@ -26,15 +27,20 @@ class UsageError(Exception):
 
 
 def regenerate_command(spec_display: str, output_display: str | None) -> str:
-    words = ["python", "-m", "generator", spec_display]
-    return shell_command(*words) if output_display is None else shell_command(*words, "-o", output_display)
+    words = ["python", "-m", "generator", _not_an_option(spec_display)]
+    return shell_command(*words) if output_display is None else shell_command(*words, "-o", _not_an_option(output_display))
+
+
+def _not_an_option(path: str) -> str:
+    """A relative path that starts with "-" would be read as an option."""
+    return f"./{path}" if path.startswith("-") else path
 
 
 @dataclass
 class Job:
     spec: str  # as the user gave it
     output: Path
-    output_display: str  # relative to the project root
+    output_display: str  # how messages name the output: as given with -o, else relative to the project root
     command: str  # regenerates this output, from the project root
     current: bytes | None  # the existing output's bytes
     files: tuple[SpecFile, ...]
@@ -42,6 +48,7 @@ class Job:
     fresh: bool  # known fresh from the header alone
     backend: Backend | None = None
     source: str | None = None
+    patch_path: str = ""  # the output relative to the project root: --diff's a/ and b/ paths
 
     def load(self) -> None:
         """Load, render and format the spec (if not done yet)."""
@@ -74,16 +81,23 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
     target = output if output is not None else default_output
     base = display_base(location.path if location.builtin is None else target)
     output_display = display_path(target, base)
+    # Messages name the output as the user gave it: a symlink by its own name.
+    if output is not None:
+        name = printable(os.fspath(output))
+    else:
+        as_written = Path(os.path.realpath(target.parent)) / target.name
+        name = Path(os.path.relpath(as_written, base)).as_posix()
     if output is None and not _inside(target, base):
-        raise UsageError(f"{files[0].display_path}: backend.output {output_display!r} is outside the project root ({base}); use -o to write there")
+        written = os.path.relpath(default_output, location.path.parent)
+        raise UsageError(f"{files[0].display_path}: backend.output {written!r} is outside the project root ({base}); use -o to write there")
     custom = output is not None and os.path.realpath(target) != os.path.realpath(default_output)
     command = regenerate_command(files[0].display_path, output_display if custom or location.builtin else None)
     try:
         current = read_output(target)
     except OutputError as error:
-        raise OutputError(f"{output_display}: {error}") from None
+        raise OutputError(f"{name}: {error}") from None
     digest = inputs_digest(files, command)
-    job = Job(spec, target, output_display, command, current, files, digest, fresh=fast and fast_verdict(current, digest))
+    job = Job(spec, target, name, command, current, files, digest, fresh=fast and fast_verdict(current, digest), patch_path=output_display)
     if backend is not None:
         job.backend = backend
     return job
@@ -91,15 +105,32 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
 
 def check_outputs(jobs: list[Job]) -> None:
     """No output may be an input of the run, and no two jobs may share an output."""
-    inputs = {spec_file.identity: spec_file.display_path for job in jobs for spec_file in job.files}
-    outputs: dict[str, Job] = {}
+    inputs: dict[object, str] = {}
     for job in jobs:
-        identity = os.path.realpath(job.output)
-        if identity in inputs:
-            raise UsageError(f"{job.output_display}: the output of {job.spec} is an input of this run ({inputs[identity]}); refusing to overwrite it")
-        if identity in outputs:
-            raise UsageError(f"{job.output_display}: both {outputs[identity].spec} and {job.spec} write this output; give each spec its own")
-        outputs[identity] = job
+        for spec_file in job.files:
+            for identity in _identities(spec_file.identity):
+                inputs.setdefault(identity, spec_file.display_path)
+    outputs: dict[object, Job] = {}
+    for job in jobs:
+        identities = _identities(job.output)
+        for identity in identities:
+            if identity in inputs:
+                raise UsageError(f"{job.output_display}: the output of {job.spec} is an input of this run ({inputs[identity]}); refusing to overwrite it")
+            if identity in outputs:
+                raise UsageError(f"{job.output_display}: both {outputs[identity].spec} and {job.spec} write this output; give each spec its own")
+        for identity in identities:
+            outputs[identity] = job
+
+
+def _identities(path: Path | str) -> list[object]:
+    """Every name of the file at ``path``: its real path and, when it exists, its
+    device and inode (a hard link to an input is that input)."""
+    found: list[object] = [os.path.realpath(path)]
+    try:
+        info = os.stat(path)
+    except OSError:
+        return found
+    return [*found, (info.st_dev, info.st_ino)]
 
 
 def _inside(path: Path, root: Path) -> bool:

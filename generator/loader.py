@@ -284,6 +284,11 @@ class Loader:
     def report_name(self, chain: list[_Spec], backend: Backend, name: str, problem: str) -> None:
         """Report a name collision where the name is defined."""
         doc = chain[0].doc
+        for spec in chain:
+            roots = spec.doc.data.get("allowed_roots")
+            if name in backend.allowed_roots and isinstance(roots, list) and name in roots:
+                self.checker.problem(spec.doc, key_path("allowed_roots", roots.index(name)), problem)
+                return
         if name == backend.getter:
             self.checker.problem(doc, "backend.getter", problem)
             return
@@ -322,11 +327,13 @@ class Loader:
             if not isinstance(table, dict):
                 continue
             if "remove_op_groups" in table and spec.base is not None:
-                removed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
-                names = [use.get("name") for _, use, _ in uses if isinstance(use, dict)]
-                for index, name in enumerate(removed):
-                    if name not in names:
-                        self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of([n for n in names if isinstance(n, str)], name)}")
+                listed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
+                removed = set(listed)
+                names = [name for _, use, _ in uses if isinstance(use, dict) and isinstance(name := use.get("name"), str)]
+                known = set(names)
+                for index, name in enumerate(listed):
+                    if name not in known:
+                        self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of(names, name)}")
                 uses = [u for u in uses if not (isinstance(u[1], dict) and u[1].get("name") in removed)]
             own = table.get("op_groups", [])
             if self.checker.check_type(doc, own, list, "backend.op_groups"):

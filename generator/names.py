@@ -109,8 +109,21 @@ def collisions(backend: Backend) -> list[tuple[str, str]]:
     taken = {name: "the module's own imports or helpers" for name in (*FIXED_NAMES, *HELPER_NAMES)}
     taken.update({name: f"an import ({line})" for name, line in plan.bound.items()})
     problems = []
+    roots = set(backend.allowed_roots)
+    # A root is imported as itself (`import root.module`): no other binding of the
+    # module may have its name, whether or not a symbol under it is used yet.
+    own_modules = ("importlib", "torch", "operator")  # bound to the module of that very name
+    bound_otherwise = {name: "one of the module's own imports or helpers" for name in (*FIXED_NAMES, *HELPER_NAMES) if name not in own_modules}
+    bound_otherwise.update({alias: f"an import alias (import {module} as {alias})" for module, alias in ALIASES.items()})
+    bound_otherwise.update({name: f"an import (from {module} import {name})" for module, names in plan.from_imports for name in names})
+    bound_otherwise.update({name: what for name, what in _all_spec_names(backend)})
+    for root in backend.allowed_roots:
+        if root in bound_otherwise:
+            problems.append((root, f"allowed root {root!r} is also the name of {bound_otherwise[root]}; expected a top-level package the module binds no other way"))
     seen: dict[str, str] = {}
     for name, what in _all_spec_names(backend):
+        if name in roots:
+            continue  # reported above, where the root is listed
         if name in taken:
             problems.append((name, f"name {name!r} of {what} is taken by {taken[name]}; expected another name"))
         elif name in seen and seen[name] != what:

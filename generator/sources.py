@@ -14,6 +14,7 @@ import math
 import os
 import re
 import stat
+import sys
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -32,6 +33,7 @@ ROOT_MARKERS = (".git", ".hg", "pyproject.toml")
 
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _REFUSED_TREES = ("/proc/", "/sys/", "/dev/")
+_INT64_TEXT = "-9223372036854775808 to 9223372036854775807"
 
 
 def templates_dir() -> Path:
@@ -161,11 +163,50 @@ class Document:
     content: bytes  # line endings normalized: what the inputs digest covers
 
 
+MAX_SYMLINK_HOPS = 40
+
+
+def kernel_node(path: Path | str) -> str | None:
+    """The path under /proc, /sys or /dev that resolving ``path`` passes through, if
+    any. Every symlink is followed by hand: realpath() alone would resolve a magic
+    link such as /proc/self/fd/1 to whatever that descriptor is open on, and a
+    link to it would pass for that file."""
+    pending = [part for part in reversed(os.fspath(path).split("/")) if part]
+    current = "/" if os.fspath(path).startswith("/") else os.getcwd()
+    if (current + "/").startswith(_REFUSED_TREES):
+        return current
+    hops = 0
+    while pending:
+        part = pending.pop()
+        if part == ".":
+            continue
+        if part == "..":
+            current = os.path.dirname(current)
+            continue
+        candidate = os.path.join(current, part)
+        if (candidate + "/").startswith(_REFUSED_TREES):
+            return os.path.join(candidate, *reversed(pending))
+        try:
+            target = os.readlink(candidate)
+        except OSError:  # not a symlink, or nothing there: the open says what
+            current = candidate
+            continue
+        hops += 1
+        if hops > MAX_SYMLINK_HOPS:
+            return None  # a loop: opening the path reports it
+        if target.startswith("/"):
+            current = "/"
+        pending.extend(part for part in reversed(target.split("/")) if part)
+    return None
+
+
 def read_bounded(path: Path, limit: int) -> bytes:
     """The bytes of a regular file, at most ``limit`` + 1 of them; OSError otherwise
     (a FIFO is opened without blocking, and refused with the rest)."""
-    if os.path.realpath(path).startswith(_REFUSED_TREES):
-        raise OSError(errno.EINVAL, "is a device or kernel interface file, not a regular file")
+    node = kernel_node(path)
+    if node is not None:
+        leads = "" if node == os.fspath(path) else f"leads to {node}, which "
+        raise OSError(errno.EINVAL, f"{leads}is a device or kernel interface file, not a regular file")
     descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     try:
         info = os.fstat(descriptor)
@@ -214,8 +255,8 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
         reason = os_error_text(error)
         if error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")
-        elif reason.startswith("is "):
-            reporter.add(name, "", f"{reason.split(',')[0]}; expected a TOML spec file")
+        elif reason.startswith(("is ", "leads to ")):
+            reporter.add(name, "", f"{reason.removesuffix(', not a regular file')}; expected a TOML spec file")
         else:
             reporter.add(name, "", f"cannot read file: {reason}")
         return None
@@ -241,15 +282,36 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
         message = _TOML_LINE.sub("", message).strip()
         reporter.add(name, "", f"TOML syntax error: {message}", int(line[1]) if line else None)
         return None
-    except (ValueError, RecursionError, MemoryError) as error:
-        # An integer of thousands of digits, or nesting tomllib cannot follow.
-        reporter.add(name, "", f"cannot parse: {shown(str(error))}")
+    except RecursionError:
+        # Arrays or inline tables nested deeper than tomllib's recursion can follow.
+        reporter.add(name, "", f"values nest too deep to parse; a spec may nest at most {MAX_NESTING} deep")
+        return None
+    except ValueError as error:
+        # Python refuses to convert integers of thousands of digits.
+        long_number = _long_number(text)
+        if long_number is None:
+            reporter.add(name, "", f"cannot parse: {shown(str(error))}")
+        else:
+            line = text.count("\n", 0, long_number.start()) + 1
+            reporter.add(name, "", f"an integer of {len(long_number[0].replace('_', ''))} digits; expected integers within 64 bits ({_INT64_TEXT})", line)
+        return None
+    except MemoryError:
+        reporter.add(name, "", f"too large to parse; a spec may be at most {MAX_SPEC_BYTES} bytes")
         return None
     depth = _value_depth(data)
     if depth > MAX_NESTING:
         reporter.add(name, "", f"values nest {depth} deep; a spec may nest at most {MAX_NESTING} deep")
         return None
     return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"))
+
+
+def _long_number(text: str) -> re.Match[str] | None:
+    """The first run of digits longer than Python converts from text."""
+    limit = sys.get_int_max_str_digits() or 4300
+    for found in re.finditer(r"[0-9][0-9_]*", text):
+        if len(found[0]) > limit and len(found[0].replace("_", "")) > limit:
+            return found
+    return None
 
 
 def _value_depth(data: Any) -> int:

@@ -20,5 +20,21 @@ def shown(value: object, limit: int = 80) -> str:
 
 
 def command(*words: str) -> str:
-    """A shell command line that runs exactly ``words``, whatever they contain."""
-    return shlex.join(words)
+    """A shell command line that runs exactly ``words``, whatever they contain, on
+    one printable line: shlex quoting, and for a word holding control characters
+    (a newline, an escape sequence) bash's $'...' quoting, each such character
+    written as the \\xHH escapes of its UTF-8 bytes (whatever the locale)."""
+    return " ".join(shlex.quote(word) if word.isprintable() else _ansi_c_quoted(word) for word in words)
+
+
+def _ansi_c_quoted(word: str) -> str:
+    out = []
+    for char in word:
+        if char == "\\" or char == "'":
+            out.append("\\" + char)
+        elif char.isprintable():
+            out.append(char)
+        else:
+            # surrogateescape: a file name holding bytes that are not UTF-8 keeps them.
+            out.extend(f"\\x{byte:02x}" for byte in char.encode("utf-8", "surrogateescape"))
+    return "$'" + "".join(out) + "'"

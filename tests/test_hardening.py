@@ -1,0 +1,455 @@
+"""Hostile inputs, run as a user runs the command line: every input is read as a
+bounded regular file, every limit has a clear message, no bug passes for a
+verdict, commands are safe to paste and messages safe to print, and values and
+names are checked against what torch and the generated module can hold."""
+
+from __future__ import annotations
+
+import ast
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import types
+from pathlib import Path
+
+import pytest
+import tomli_w
+from hypothesis import HealthCheck, example, given, settings
+from hypothesis import strategies as st
+
+from conftest import REPO
+from generator.errors import SpecError
+from generator.formatting import build_module
+from generator.loader import load_backend
+from hardening_helpers import SMALL_SPEC, node, run, small_workspace, tree
+
+SMALL = SMALL_SPEC.replace("DOC", "Return the small BackendConfig.")
+GROUP = SMALL[SMALL.index("[op_groups.small_group]"):SMALL.index("[[backend.op_groups]]")]
+WITH_INCLUDE = 'include = ["groups.toml"]\n' + SMALL.replace(GROUP, "")
+
+
+def small_with(old: str, new: str) -> str:
+    assert old in SMALL, old
+    return SMALL.replace(old, new, 1)
+
+
+def nested(depth: int) -> str:
+    value = '"torch.nn.ReLU"'
+    for _ in range(depth):
+        value = f'["torch.nn.ReLU", {value}]'
+    return value
+
+
+# -- inputs ----------------------------------------------------------------------
+
+
+def _include(target: str | None = None, make=None):
+    """A spec including groups.toml, which is ``target`` (a symlink) or made by ``make``."""
+    def setup(root: Path) -> None:
+        (root / "small.toml").write_text(WITH_INCLUDE)
+        if target is not None:
+            (root / "groups.toml").symlink_to(target)
+        if make is not None:
+            make(root / "groups.toml")
+    return setup
+
+
+def _spec_text(text: str):
+    def setup(root: Path) -> None:
+        (root / "small.toml").write_text(text)
+    return setup
+
+
+def _spec_link(target: str):
+    def setup(root: Path) -> None:
+        (root / "small.toml").symlink_to(target)
+    return setup
+
+
+def _loop(root: Path) -> None:
+    (root / "small.toml").symlink_to("other.toml")
+    (root / "other.toml").symlink_to("small.toml")
+
+
+INPUTS = [
+    ("include_dev_zero", _include("/dev/zero"), "groups.toml: leads to /dev/zero, which is a device or kernel interface file; expected a TOML spec file"),
+    ("include_fifo", _include(make=os.mkfifo), "groups.toml: is a FIFO; expected a TOML spec file"),
+    ("include_stdin", _include("/proc/self/fd/0"), "groups.toml: leads to /proc/self/fd/0, which is a device or kernel interface file; expected a TOML spec file"),
+    ("include_loop", _include("groups.toml"), "groups.toml: cannot read file: symlink loop"),
+    ("include_directory", _include(make=os.mkdir), "groups.toml: is a directory; expected a TOML spec file"),
+    ("include_missing", _include(), "groups.toml: file not found; expected a TOML spec"),
+    ("spec_fifo", lambda root: os.mkfifo(root / "small.toml"), "small.toml: is a FIFO; expected a TOML spec file"),
+    ("spec_dev_zero", _spec_link("/dev/zero"), "small.toml: leads to /dev/zero, which is a device or kernel interface file; expected a TOML spec file"),
+    ("spec_loop", _loop, "small.toml: cannot read file: symlink loop"),
+    ("arrays_600_deep", _spec_text(SMALL + "\n[constraints.deep]\ndtype = " + "[" * 600 + "]" * 600 + "\n"),
+     "small.toml: values nest too deep to parse; a spec may nest at most 32 deep"),
+    ("tables_40_deep", _spec_text(SMALL + "\n[constraints.deep]\ndtype = " + "{ a = " * 40 + "1" + " }" * 40 + "\n"),
+     "small.toml: values nest 44 deep; a spec may nest at most 32 deep"),
+    ("pattern_40_deep", _spec_text(small_with('pattern = "torch.nn.ReLU"', f"pattern_complex_format = {nested(40)}")),
+     "small.toml: values nest 48 deep; a spec may nest at most 32 deep"),
+    ("integer_5000_digits", _spec_text(SMALL + "\n[constraints.huge]\ndtype = 'quint8'\nquant_min_lower_bound = " + "9" * 5000 + "\n"),
+     "small.toml:21: an integer of 5000 digits; expected integers within 64 bits (-9223372036854775808 to 9223372036854775807)"),
+]
+
+
+@pytest.mark.parametrize("setup, message", [case[1:] for case in INPUTS], ids=[case[0] for case in INPUTS])
+def test_every_input_is_a_bounded_regular_file_and_every_limit_is_a_clear_message(setup, message, tmp_path):
+    (tmp_path / ".git").mkdir()
+    setup(tmp_path)
+    before = tree(tmp_path)
+    for mode in ((), ("--check",)):
+        result = run("small.toml", *mode, cwd=tmp_path, timeout=30)  # a FIFO or /dev/zero must not hang it
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.decode() == f"error: {message}\n"
+        assert result.stdout == b""
+        assert tree(tmp_path) == before
+    assert node("/dev/zero")[0] == "character device"
+
+
+def test_a_deep_pattern_within_the_nesting_limit_generates_a_working_module(tmp_path):
+    spec = small_workspace(tmp_path)
+    spec.write_text(small_with('pattern = "torch.nn.ReLU"', f"pattern_complex_format = {nested(24)}"))
+    result = run("--stdout", "small.toml", cwd=tmp_path)
+    assert result.returncode == 0, result.stderr
+    namespace: dict = {}
+    exec(compile(result.stdout, "deep", "exec"), namespace)
+    assert len(namespace["get_small_backend_config"]().configs) == 1
+
+
+def test_a_bug_ends_in_one_line_and_status_123_never_in_a_verdict(tmp_path):
+    """A planted bug (an exception the generator does not expect) while rendering."""
+    small_workspace(tmp_path)
+    before = tree(tmp_path)
+    planted = (
+        "import sys, generator.formatting as formatting\n"
+        "def broken(*args):\n"
+        "    raise RuntimeError('planted\\nerror: forged line \\x1b[31m')\n"
+        "formatting.build_module = broken\n"
+        "from generator.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    for mode in ((), ("--check",), ("--stdout",)):
+        result = subprocess.run([sys.executable, "-c", planted, "small.toml", *mode], cwd=tmp_path, capture_output=True,
+                                env={**os.environ, "PYTHONPATH": str(REPO)}, timeout=60)
+        assert result.returncode == 123, result.stderr
+        assert result.stderr.decode() == (
+            "error: internal error: RuntimeError: planted\\nerror: forged line \\x1b[31m (please report it)\n"
+        )
+        assert result.stdout == b""
+        assert tree(tmp_path) == before
+    assert "\n  123  internal error" in run("--help", cwd=tmp_path).stdout.decode()
+
+
+# -- messages and commands ---------------------------------------------------------
+
+# Characters a file name may hold that a shell or a terminal would act on.
+NASTY = " ;$()`'\"\\*?~&|<>!#%{}[]\n\t\r\x1b\x07\x7f\u0085\u2028\u202eé☃-="
+names = st.text(st.sampled_from(NASTY + "abc.Z09_"), min_size=1, max_size=10).filter(lambda n: n not in (".", ".."))
+
+
+def _bash() -> str:
+    return "/bin/bash"
+
+
+def _argument(path: str) -> str:
+    return f"./{path}" if path.startswith("-") else path
+
+
+@settings(max_examples=6, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(directory=names, spec_name=names, output_name=names)
+@example(directory="sp ace", spec_name="$(touch PWNED)", output_name="a;b")
+@example(directory="new\nline", spec_name="esc\x1b[31m", output_name="-rf")
+@example(directory="'quote'", spec_name="-x", output_name="`id`\u2028")
+def test_the_regenerate_command_pasted_into_bash_regenerates_exactly_that_output(directory, spec_name, output_name):
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        (root / ".git").mkdir()
+        (root / directory).mkdir()
+        spec = root / directory / f"{spec_name}.toml"
+        spec.write_text(SMALL)
+        output = root / f"{output_name}.py"
+        given_output, given_spec = (_argument(os.path.relpath(path, root)) for path in (output, spec))
+        first = run(given_spec, "-o", given_output, cwd=root)
+        assert first.returncode == 0, first.stderr
+        spec.write_text(SMALL.replace("Return the small", "Return the changed"))
+        expected = run("--stdout", given_spec, "-o", given_output, cwd=root).stdout
+        check = run("--check", given_spec, "-o", given_output, cwd=root)
+        assert check.returncode == 1
+        lines = check.stderr.decode().split("\n")
+        assert len(lines) == 3 and lines[1:] == ["1 stale, 0 fresh", ""], lines  # one line per output, nothing forged
+        command = lines[0].partition("; regenerate with: ")[2]
+        assert command.isprintable()
+        before = tree(root)
+        env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}", "PYTHONPATH": str(REPO)}
+        pasted = subprocess.run([_bash(), "-c", f"cd {root} && {command}"], env=env, capture_output=True, timeout=60)
+        assert pasted.returncode == 0, (command, pasted.stderr)
+        after = tree(root)
+        changed = {name for name in set(before) | set(after) if before.get(name) != after.get(name)}
+        assert changed == {output.name}, (command, changed)  # that output and nothing else
+        assert output.read_bytes() == expected
+        header = expected.decode().split("\n")
+        if f"# Regenerate: {command}" not in header:  # a long command wraps in the header
+            assert any(line.startswith("# Regenerate:") for line in header)
+        assert not (root / "PWNED").exists()
+
+
+@settings(max_examples=15, deadline=None)
+@given(st.lists(st.text(st.sampled_from("ab\n\r\t\x1b[31m\x07\x00\u202e\u2028 :error"), min_size=1, max_size=12), min_size=1, max_size=3, unique=True))
+@example(["x\x1b[31mred\nerror: forged"])
+def test_strings_from_a_spec_reach_the_terminal_escaped(includes):
+    """Include names (and so file names in messages) with newlines, escape sequences,
+    bidirectional overrides: each problem is one printable line; nothing is forged."""
+    with tempfile.TemporaryDirectory() as temporary:
+        root = Path(temporary)
+        (root / ".git").mkdir()
+        (root / "small.toml").write_text(tomli_w.dumps({"include": includes}) + SMALL)
+        try:
+            load_backend(root / "small.toml")
+        except SpecError as error:
+            expected_lines = len(error.problems)
+        else:  # pragma: no cover - the names do not exist
+            raise AssertionError("expected problems")
+        result = run("small.toml", cwd=root)
+        assert result.returncode == 2
+        lines = result.stderr.decode().split("\n")
+        assert lines[-1] == "" and len(lines) - 1 == expected_lines
+        for line in lines[:-1]:
+            assert line.startswith("error: ") and line.isprintable(), repr(line)
+
+
+# -- values ------------------------------------------------------------------------
+
+VALUES = [
+    ("quant_bounds_crossed", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", quant_min_lower_bound = 200, quant_max_upper_bound = 100 }',
+     "dtype_configs.small_config.output_dtype.quant_min_lower_bound: 200 is above quant_max_upper_bound 100; expected quant_min_lower_bound <= quant_max_upper_bound"),
+    ("scale_bounds_crossed", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_min_lower_bound = 0.5, scale_max_upper_bound = 0.25 }',
+     "dtype_configs.small_config.output_dtype.scale_min_lower_bound: 0.5 is above scale_max_upper_bound 0.25; expected scale_min_lower_bound <= scale_max_upper_bound"),
+    ("scale_negative", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_min_lower_bound = -0.5 }',
+     "dtype_configs.small_config.output_dtype.scale_min_lower_bound: -0.5 is not a scale; expected a number > 0"),
+    ("scale_zero", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_exact_match = 0.0 }',
+     "dtype_configs.small_config.output_dtype.scale_exact_match: 0.0 is not a scale; expected a number > 0"),
+    ("scale_inf", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_max_upper_bound = inf }',
+     "dtype_configs.small_config.output_dtype.scale_max_upper_bound: expected a finite number, got inf"),
+    ("scale_nan", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_min_lower_bound = nan }',
+     "dtype_configs.small_config.output_dtype.scale_min_lower_bound: expected a finite number, got nan"),
+    ("quant_bound_inf", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", quant_max_upper_bound = -inf }',
+     "dtype_configs.small_config.output_dtype.quant_max_upper_bound: expected a finite number, got -inf"),
+    ("below_dtype_range", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", quant_min_lower_bound = -128 }',
+     "dtype_configs.small_config.output_dtype.quant_min_lower_bound: -128 is outside the range of quint8; expected a value from 0 to 255"),
+    ("beyond_int64", 'output_dtype = "quint8"', 'output_dtype = { dtype = "int64", quant_max_upper_bound = 9223372036854775808 }',
+     "dtype_configs.small_config.output_dtype.quant_max_upper_bound: 9223372036854775808 does not fit in 64 bits; expected an integer between -9223372036854775808 and 9223372036854775807"),
+    ("underflow", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", scale_exact_match = 1e-400 }',
+     "dtype_configs.small_config.output_dtype.scale_exact_match: 1e-400 cannot be stored as a float (it would become 0.0); expected a number within float range"),
+    ("zero_point_float", 'output_dtype = "quint8"', 'output_dtype = { dtype = "quint8", zero_point_exact_match = 1.5 }',
+     "dtype_configs.small_config.output_dtype.zero_point_exact_match: expected an integer, got float 1.5"),
+    ("num_args_leading_zero", 'pattern = "torch.nn.ReLU"', 'pattern = "torch.nn.ReLU", num_tensor_args_to_observation_type = { 1 = "OUTPUT_SHARE_OBSERVER_WITH_INPUT", "01" = "OUTPUT_SHARE_OBSERVER_WITH_INPUT" }',
+     "op_groups.small_group.sections[0].patterns[0].num_tensor_args_to_observation_type.01: expected a number of tensor arguments (0, 1, 2, ..., no leading zeros) as key"),
+    ("negative_input_index", 'pattern = "torch.nn.ReLU"', 'pattern = "torch.nn.ReLU", input_type_to_index = { weight = -1 }',
+     "op_groups.small_group.sections[0].patterns[0].input_type_to_index.weight: expected an argument index (integer from 0 to 1000), got integer -1"),
+    ("empty_backend_name", 'name = "small"', 'name = ""', "backend.name: '' is not a backend name; expected letters, digits and _ . + - (e.g. 'fbgemm')"),
+    ("bad_torch_version", 'torch_version = "2.13.0"', 'torch_version = "2...."', "backend.torch_version: '2....' is not a release number; expected e.g. '2.13.0'"),
+    # A {placeholder} outside any for_each: refused, never an entry dropped silently.
+    ("placeholder_pattern", 'pattern = "torch.nn.ReLU"', 'pattern = "{op}"',
+     "op_groups.small_group.sections[0].patterns[0].pattern: placeholder '{op}' needs a for_each row defining 'op'; this section has no for_each"),
+    ("placeholder_root_module", 'pattern = "torch.nn.ReLU"', 'pattern = "torch.nn.ReLU", root_module = "{op}"',
+     "op_groups.small_group.sections[0].patterns[0].root_module: placeholder '{op}' needs a for_each row defining 'op'; this section has no for_each"),
+    ("placeholder_in_sequence", 'pattern = "torch.nn.ReLU"', 'pattern = ["torch.nn.Linear", "{act}"]',
+     "op_groups.small_group.sections[0].patterns[0].pattern[1]: placeholder '{act}' needs a for_each row defining 'act'; this section has no for_each"),
+    ("placeholder_method", 'pattern = "torch.nn.ReLU"', 'pattern = { method = "{name}" }',
+     "op_groups.small_group.sections[0].patterns[0].pattern.method: placeholder '{name}' needs a for_each row defining 'name'; this section has no for_each"),
+    ("placeholder_index", 'pattern = "torch.nn.ReLU"', 'pattern = "torch.nn.ReLU", input_type_to_index = { weight = "{w}" }',
+     "op_groups.small_group.sections[0].patterns[0].input_type_to_index.weight: placeholder '{w}' needs a for_each row defining 'w'; this section has no for_each"),
+]
+
+
+@pytest.mark.parametrize("old, new, message", [case[1:] for case in VALUES], ids=[case[0] for case in VALUES])
+def test_values_torch_cannot_hold_are_refused_with_file_key_and_expectation(old, new, message, tmp_path):
+    spec = small_workspace(tmp_path)
+    spec.write_text(small_with(old, new))
+    before = tree(tmp_path)
+    result = run("small.toml", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == f"error: small.toml: {message}\n"
+    assert tree(tmp_path) == before
+
+
+def _load(text: str):
+    """(backend, None) or (None, problems) for a spec text, in-process."""
+    with tempfile.TemporaryDirectory() as temporary:
+        (Path(temporary) / ".git").mkdir()
+        path = Path(temporary) / "small.toml"
+        path.write_text(text)
+        try:
+            return load_backend(path), None
+        except SpecError as error:
+            return None, [str(problem) for problem in error.problems]
+
+
+def _builds(backend) -> object:
+    namespace: dict = {}
+    exec(compile(build_module(backend, "python -m generator small.toml"), "small", "exec"), namespace)
+    return namespace[backend.getter]()
+
+
+toml_numbers = st.one_of(
+    st.integers(-(2**70), 2**70),
+    st.integers(-300, 300),
+    st.sampled_from(["inf", "-inf", "nan", "1e-400", "1e400", "0.0", "-0.0", "5e-324", "1.7976931348623157e308", "0x7fffffffffffffff", "-9223372036854775809"]),
+    st.floats(allow_nan=True, allow_infinity=True),
+)
+BOUNDS = ("quant_min_lower_bound", "quant_max_upper_bound", "scale_min_lower_bound", "scale_max_upper_bound", "scale_exact_match", "zero_point_exact_match")
+
+
+def _literal(value) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, float):
+        return {"inf": "inf", "-inf": "-inf", "nan": "nan"}.get(repr(value), repr(value))
+    return str(value)
+
+
+@settings(max_examples=60, deadline=None)
+@given(dtype=st.sampled_from(["quint8", "qint8", "qint32", "int64", "float"]), bounds=st.dictionaries(st.sampled_from(BOUNDS), toml_numbers, min_size=1, max_size=3))
+@example(dtype="quint8", bounds={"quant_min_lower_bound": 0, "quant_max_upper_bound": 255})
+@example(dtype="quint8", bounds={"quant_min_lower_bound": -1})
+@example(dtype="quint8", bounds={"quant_max_upper_bound": 256})
+@example(dtype="qint8", bounds={"quant_min_lower_bound": -128, "quant_max_upper_bound": 127, "zero_point_exact_match": 0})
+@example(dtype="int64", bounds={"quant_min_lower_bound": -(2**63), "quant_max_upper_bound": 2**63 - 1})
+@example(dtype="int64", bounds={"quant_max_upper_bound": 2**63})
+@example(dtype="quint8", bounds={"scale_min_lower_bound": "5e-324", "scale_max_upper_bound": "1.7976931348623157e308"})
+@example(dtype="quint8", bounds={"scale_max_upper_bound": "inf"})
+@example(dtype="quint8", bounds={"scale_min_lower_bound": "nan"})
+@example(dtype="quint8", bounds={"scale_exact_match": "1e-400"})
+@example(dtype="float", bounds={"quant_min_lower_bound": 0})
+def test_numbers_at_and_beyond_the_bounds_are_refused_or_build_a_working_config(dtype, bounds):
+    table = ", ".join(f"{name} = {_literal(value)}" for name, value in bounds.items())
+    backend, problems = _load(small_with('output_dtype = "quint8"', f'output_dtype = {{ dtype = "{dtype}", {table} }}'))
+    if backend is None:
+        assert problems and all("small.toml: dtype_configs.small_config.output_dtype." in p for p in problems), problems
+        return
+    # Accepted: every number is finite, in range and consistent, and torch takes it.
+    import math
+
+    constraints = backend.dtype_configs[0].output
+    values = dict(constraints.bounds())
+    for name in bounds:
+        assert math.isfinite(values[name])
+        assert not isinstance(values[name], int) or -(2**63) <= values[name] <= 2**63 - 1
+    if values["quant_min_lower_bound"] is not None and values["quant_max_upper_bound"] is not None:
+        assert values["quant_min_lower_bound"] <= values["quant_max_upper_bound"]
+    for name in ("scale_min_lower_bound", "scale_max_upper_bound", "scale_exact_match"):
+        assert values[name] is None or values[name] > 0
+    config = _builds(backend)
+    assert len(config.configs) == 1
+
+
+# -- names -------------------------------------------------------------------------
+
+DERIVED = "small_config_with_fixed"
+WITH_DERIVED = small_with('pattern = "torch.nn.ReLU"', 'pattern = "torch.nn.ReLU", activation_constraints = "fixed"') + (
+    '\n[constraints.fixed]\ndtype = "quint8"\nquant_min_lower_bound = 0\nquant_max_upper_bound = 255\nscale_exact_match = 0.00390625\nzero_point_exact_match = 0\n'
+)
+
+
+def _with_root(text: str, root: str, used: bool) -> str:
+    text = f'allowed_roots = ["{root}"]\n' + text
+    if used:
+        text = text.replace('pattern = "torch.nn.ReLU"', f'pattern = "torch.nn.ReLU", root_module = "{root}.Thing"')
+    return text
+
+
+NAMES = [
+    ("getter_is_derived_constant", WITH_DERIVED.replace('getter = "get_small_backend_config"', f'getter = "{DERIVED}"'),
+     f"backend.getter: the dtype config derived from 'small_config' with 'fixed' and the getter are both named '{DERIVED}'; expected a name of its own"),
+    ("root_is_derived_constant", _with_root(WITH_DERIVED, DERIVED, used=False),
+     f"allowed_roots[0]: allowed root '{DERIVED}' is also the name of the dtype config derived from 'small_config' with 'fixed'; expected a top-level package the module binds no other way"),
+    ("root_is_backend_config", _with_root(SMALL, "BackendConfig", used=True),
+     "allowed_roots[0]: allowed root 'BackendConfig' is also the name of one of the module's own imports or helpers; expected a top-level package the module binds no other way"),
+    ("root_is_an_alias", _with_root(SMALL, "nn", used=False),
+     "allowed_roots[0]: allowed root 'nn' is also the name of an import (from torch import nn); expected a top-level package the module binds no other way"),
+    ("root_is_the_getter", _with_root(SMALL, "get_small_backend_config", used=True),
+     "allowed_roots[0]: allowed root 'get_small_backend_config' is also the name of the getter; expected a top-level package the module binds no other way"),
+    ("dtype_config_is_derived_name", WITH_DERIVED.replace("[dtype_configs.small_config]", f"[dtype_configs.{DERIVED}]\ninput_dtype = \"quint8\"\n\n[dtype_configs.small_config]"),
+     f"backend.op_groups[0].dtype_configs: the name '{DERIVED}', of 'small_config' with activation constraints 'fixed', is already taken"),
+]
+
+
+@pytest.mark.parametrize("text, message", [case[1:] for case in NAMES], ids=[case[0] for case in NAMES])
+def test_names_that_collide_after_derivation_are_refused_where_they_are_written(text, message, tmp_path):
+    spec = small_workspace(tmp_path)
+    spec.write_text(text)
+    before = tree(tmp_path)
+    result = run("small.toml", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == f"error: small.toml: {message}\n"
+    assert tree(tmp_path) == before
+
+
+identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
+module_names = st.sampled_from(["BackendConfig", "DTypeConfig", "ObservationType", "F", "nn", "nni", "importlib", "Any", "Callable",
+                                "_node_at", "_sequential_fuser", "torch", "operator", "get_small_backend_config", "small_config",
+                                DERIVED, "fixed", "math", "mypkg"])
+
+
+@settings(max_examples=40, deadline=None)
+@given(getter=st.one_of(module_names, identifiers), config=st.one_of(module_names, identifiers),
+       root=st.one_of(module_names, identifiers), use_root=st.booleans())
+@example(getter=DERIVED, config="small_config", root="mypkg", use_root=False)
+@example(getter="get_small_backend_config", config="small_config", root="BackendConfig", use_root=True)
+@example(getter="get_small_backend_config", config="small_config", root=DERIVED, use_root=True)
+@example(getter="get_small_backend_config", config="small_config", root="F", use_root=True)
+@example(getter="get_small_backend_config", config="nn", root="mypkg", use_root=False)
+def test_any_choice_of_names_gives_a_module_whose_getter_works_or_a_clean_refusal(getter, config, root, use_root):
+    text = _with_root(WITH_DERIVED, root, use_root)
+    text = text.replace('getter = "get_small_backend_config"', f'getter = "{getter}"')
+    text = text.replace("small_config", config)
+    backend, problems = _load(text)
+    if backend is None:
+        assert problems and all("small.toml: " in p for p in problems), problems
+        return
+    if use_root and root in ("torch", "operator", "math"):
+        return  # a real module without a Thing: --resolve's business, not this test's
+    # A used root is imported: a stand-in package with that name shows whether its
+    # import rebinds a name the module needs.
+    import torch
+
+    stand_in = types.ModuleType(root)
+    stand_in.Thing = torch.nn.ReLU
+    previous = sys.modules.get(root)
+    sys.modules[root] = stand_in
+    try:
+        config_object = _builds(backend)
+    finally:
+        if previous is None:
+            sys.modules.pop(root, None)
+        else:
+            sys.modules[root] = previous
+    assert len(config_object.configs) == 1
+
+
+# -- the generated modules (mutation check: __all__) ------------------------------
+
+
+@pytest.mark.parametrize("spec", sorted(p.name for p in (REPO / "spec").glob("*.toml")))
+def test_all_lists_every_public_constant_and_the_getter(spec):
+    """Judged on the module as generated now, not as committed."""
+    from generator.jobs import generate_source
+
+    tree_ = ast.parse(generate_source(REPO / "spec" / spec))
+    public = set()
+    exported = None
+    for statement in tree_.body:
+        if isinstance(statement, ast.Assign):
+            for target in statement.targets:
+                if isinstance(target, ast.Name) and target.id == "__all__":
+                    exported = ast.literal_eval(statement.value)
+                elif isinstance(target, ast.Name) and not target.id.startswith("_"):
+                    public.add(target.id)
+        elif isinstance(statement, (ast.FunctionDef, ast.AnnAssign)) and not getattr(statement, "name", "_").startswith("_"):
+            public.add(statement.name)
+    assert exported is not None and len(exported) == len(set(exported))
+    assert set(exported) == public
+    assert any(re.fullmatch(r"get_\w+_backend_config", name) for name in exported)
+    assert sum(name.endswith("_dtype_config") for name in exported) >= 2
