@@ -24,11 +24,12 @@ the spec: ../generated/NAME.py when the spec is in a directory named spec/ (this
 project's layout), else NAME.py beside the spec; --output-module chooses another.
 
 exit status:
-  0  the spec was written (warnings allowed: each names a function of your own
-     that the spec references by its import path)
-  2  bad input: unknown module or function, not a BackendConfig, something the
-     spec format cannot express (a lambda or closure as fuser), an existing file
-     that is not an extracted spec (without --force), bad usage
+  0    the spec was written (warnings allowed: each names a function of your
+       own that the spec references by its import path)
+  2    bad input: unknown module or function, not a BackendConfig, something
+       the spec format cannot express (a lambda or closure as fuser), an
+       existing file that is not an extracted spec (without --force), bad usage
+  123  internal error of the generator (please report it)
 
 examples:
   python -m generator extract torch.ao.quantization.backend_config:get_fbgemm_backend_config -o spec/my_fbgemm.toml
