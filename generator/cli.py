@@ -46,6 +46,8 @@ examples:
   python -m generator --verify spec/fbgemm.toml     compare with the installed torch's config
   python -m generator builtin:x86.toml -o vendor/x86_backend_config.py
   python -m generator diff OLD NEW                  compare two configs (python -m generator diff --help)
+  python -m generator extract MODULE:FUNCTION -o SPEC   write a spec for an existing BackendConfig
+                                                    (python -m generator extract --help)
 """
 
 
@@ -135,6 +137,10 @@ def _main(argv: list[str]) -> int:
         from .compare.cli import main as diff_main
 
         return diff_main(argv[1:])
+    if argv[:1] == ["extract"]:
+        from .extract.cli import main as extract_main
+
+        return extract_main(argv[1:])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.output is not None and len(args.specs) > 1:

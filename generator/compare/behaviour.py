@@ -101,10 +101,11 @@ def getter_behaviour(getter: Callable, key: Any, names: PublicNames) -> Behaviou
 
 
 def _node_for(graph: torch.fx.Graph, element: Any, number: int) -> torch.fx.Node:
-    """A node as FX would match ``element``: placeholder for MatchAllNode (any input),
-    call_module for a module type, call_method for a method name, call_function else."""
+    """A node as FX would match ``element``: placeholder for MatchAllNode (any input)
+    and for a literal (pt2e patterns hold the 0 of ``getitem(x, 0)``), call_module
+    for a module type, call_method for a method name, call_function else."""
     name = f"n{number}"
-    if element is MatchAllNode:
+    if element is MatchAllNode or not (callable(element) or isinstance(element, str)):
         return graph.create_node("placeholder", name, name=name)
     if isinstance(element, type) and issubclass(element, torch.nn.Module):
         return graph.create_node("call_module", f"module{number}", name=name)
