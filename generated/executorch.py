@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7f6bd48324d18f83804ee801e68a7fd5574c1149a9dcc513398388729f70d79a
-# Signature sha256: e66ffa8eea4668d47e539fba794b1a6fd8d9e708ddb4e2a62f54e959b1464aea
+# Inputs sha256: d3997956b5e15adc929576b2c955e1de740f4396b9fe81403ab645b93c220239
+# Signature sha256: 68f1ab3849ee841b1223b59bd5b3f8d8daa62115ed8d9ab3b5b1c2071b405dbe
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

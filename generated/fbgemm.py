@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0755b18c9d164e048770d4f3016bc29cfdc6b72829dfcd32bb7f52a134fdb184
-# Signature sha256: eafbc791c491412710fd55c2b0e9544ba82b7234ed11ff8bbe1351610319be54
+# Inputs sha256: 2119592010c27fa0ad079576772983cad3b4c6dc8209614cad3866cee58accb2
+# Signature sha256: 608220e19b31a5ec23d32cb080b0ebd61bc61445e18a232c0e0078f6eb0fccf7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

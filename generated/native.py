@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 07120a9f2d00e5b58289a0ddfaa80ed98b29dcd0707fb75aa59a2399219f7274
-# Signature sha256: 5251a1f267e057720109b945aeffa85e60a3537887168de5a13940cc03487072
+# Inputs sha256: c6f5717c14693cee21653c8f8edec0b2a3deb41f8bbc6db9d87b0cf10871cfc2
+# Signature sha256: 9399a2e6b2b2cd595c0743e78d2ae8a95dee8af6bd3c3c3dcbb3e5efa39e8dff
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 3bab9c5d67fb6e975e7e9f54d26bc0b2cf7a12927bd66575fceecaebe4794d84
-# Signature sha256: 65549bab6f75cc9f4bcd84dbf9537c39337b95cb1d88ae1d8506d4624f7cd100
+# Inputs sha256: 193c23b03b008cf9eadb891b9a8bd53767488ee35c3593f7ba32e456883e1d12
+# Signature sha256: baed31377de33ef2219b0f1906f9135c224cf03e46e38ba7921f7a22a6aa104f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

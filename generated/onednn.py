@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 78285624f665e216757edaa3016a1549171732add8e78d3286fbe9b4779105ff
-# Signature sha256: 46f61125ca63da2738ee09692794dd45d02dca744ed6fdd36531018107fad36d
+# Inputs sha256: 988d80d22dd52ba6b7950b29714d66ad73f27c2b95f4836c3836e7aaf6ad58c5
+# Signature sha256: f1586d226e433682e7610bbbfbea3e39ccb9922e451a846521caf56d9c617ff0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

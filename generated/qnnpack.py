@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 96cbf0e79df2bfd433def05aa73c44cf17b73b7aff904b4bb590dd6ddedaee49
-# Signature sha256: 0bb7895aafefa346a85b06a1eeaa8ffcedbd9a0fb350e7f9d3618c2b3ea9a609
+# Inputs sha256: f19e8e7a147d98bfbd37988cacb6c5342526398188da4c286ec456936e3ca546
+# Signature sha256: 277222713722b9faf3ef9dcdb28605ab0b08e383fefcabc10ab49c5a20be91d8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

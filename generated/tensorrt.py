@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 41668c20325358690e6f62117e63a2e5e95dbba484cdaa231b4c75288c3beffe
-# Signature sha256: ce340736c647804389b25e3d0fbf90e1512346eaf64e18a81a16b972d7f6ef32
+# Inputs sha256: dfad2d9346b79a1cda8e761e8128c97478d6675333b840df320754c32cbb0267
+# Signature sha256: 8a7ea0406fbeff75d158cda7b60dad70362bd134741f0dabb2f37571a6efc31a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

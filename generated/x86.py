@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2b180257f4d6dc63bcdb3f32b5a9e2181e90255b0013be524b487b927af47457
-# Signature sha256: 6cff2cfc8a072817776982c43271ad1d1a9454d4fe7e3030b3111ad37d1502e4
+# Inputs sha256: 112f86e6288227a927e2a67512d777b659c859c2e502e9c7acb38519fcfea9cf
+# Signature sha256: 6e42cc0a021ab2412ea35b8bc502fd86cc654c2293ad1db2d7cecde5ccab90a1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

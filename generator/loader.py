@@ -37,8 +37,8 @@ INHERITED = ("name", "getter", "torch_version")
 MAX_EXTENDS = 8
 MAX_INCLUDES = 10_000
 
-_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")
-_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?\Z")
+BACKEND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")
+TORCH_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?\Z")
 
 
 def load_backend(spec: str | Path) -> Backend:
@@ -306,11 +306,11 @@ class Loader:
     def check_text(self, doc: Document, text: dict[str, str]) -> None:
         """Names and versions have a grammar; the getter is a Python name."""
         check = self.checker
-        if "name" in text and not _NAME.match(text["name"]):
+        if "name" in text and not BACKEND_NAME.match(text["name"]):
             check.problem(doc, "backend.name", f"{shown(text['name'])} is not a backend name; expected letters, digits and _ . + - (e.g. 'fbgemm')")
         if "getter" in text:
             check.identifier(doc, text["getter"], "backend.getter")
-        if "torch_version" in text and not _VERSION.match(text["torch_version"]):
+        if "torch_version" in text and not TORCH_VERSION.match(text["torch_version"]):
             check.problem(doc, "backend.torch_version", f"{shown(text['torch_version'])} is not a release number; expected e.g. '2.13.0'")
         if "output" in text and (not text["output"].strip() or "\0" in text["output"]):
             check.problem(doc, "backend.output", "expected a file path, relative to this spec")

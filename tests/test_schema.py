@@ -36,7 +36,7 @@ from generator.entries import _PLACEHOLDER, PATTERN_KEYS
 from generator.errors import SpecError
 from generator.expand import USE_KEYS
 from generator.fusers import FUSER_KEYS, MAX_ARGUMENT_NESTING
-from generator.loader import _NAME, _VERSION, BACKEND_KEYS, BACKEND_REQUIRED, INCLUDE_KEYS, SPEC_KEYS, load_backend
+from generator.loader import BACKEND_NAME, TORCH_VERSION, BACKEND_KEYS, BACKEND_REQUIRED, INCLUDE_KEYS, SPEC_KEYS, load_backend
 from generator.model import BOUND_NAMES, DTYPE_NAMES, OBSERVATION_TYPES
 from test_spec_properties import mutated_specs
 from tiny_spec import TINY_SPEC, write_spec
@@ -206,8 +206,8 @@ def test_the_grammars_are_the_loaders():
     def schema_form(pattern: re.Pattern) -> str:
         return "^" + pattern.pattern.removesuffix(r"\Z") + "$"
 
-    assert DEFS["backend"]["properties"]["name"]["pattern"] == schema_form(_NAME)
-    assert DEFS["backend"]["properties"]["torch_version"]["pattern"] == schema_form(_VERSION)
+    assert DEFS["backend"]["properties"]["name"]["pattern"] == schema_form(BACKEND_NAME)
+    assert DEFS["backend"]["properties"]["torch_version"]["pattern"] == schema_form(TORCH_VERSION)
     assert DEFS["placeholder"]["pattern"] == schema_form(_PLACEHOLDER).replace("(", "").replace(")", "")
 
 

@@ -17,7 +17,7 @@ from typing import Any
 from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.sides import installed_torch
-from ..loader import _NAME as BACKEND_NAME
+from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
 from .callables import Namer
 from .document import EXTRACTED_MARK, OwnGroup, SpecParts, Use, spec_text
