@@ -157,3 +157,34 @@ def test_pre_commit_hooks_from_a_git_revision_regenerate_and_check(project_at_a_
     check = run(pre_commit, "run", "backendconfig-gen-check", "--all-files", cwd=user, env=env)
     assert check.returncode == 1 and "hand-edited" in check.stdout
     assert module.read_bytes() == edited
+
+
+def test_the_sdist_builds_the_same_wheel_and_leaves_the_tests_out(project_at_a_revision, tmp_path):
+    """The tests need a git checkout, so the sdist leaves them out on purpose
+    (MANIFEST.in); what it carries builds the wheel a checkout builds."""
+    import tarfile
+    import zipfile
+
+    clone, _ = project_at_a_revision
+    built = run(sys.executable, "-m", "build", "--sdist", "--no-isolation", "-o", tmp_path / "dist", clone, cwd=tmp_path)
+    assert built.returncode == 0, built.stderr
+    (sdist,) = (tmp_path / "dist").glob("*.tar.gz")
+    with tarfile.open(sdist) as archive:
+        names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
+        archive.extractall(tmp_path / "unpacked", filter="data")
+    assert not any(name.startswith(("tests/", "benchmarks/")) for name in names), sorted(names)
+    assert {"LICENSE", "README.md", "spec/fbgemm.toml", "spec/op_groups/common.toml", "templates/backend_config.py.j2",
+            "spec/backendconfig-spec.schema.json"} <= names
+
+    def wheel_files(source: Path, out: Path) -> dict[str, bytes]:
+        result = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source, cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        (wheel,) = out.glob("*.whl")
+        with zipfile.ZipFile(wheel) as archive:
+            return {name: archive.read(name) for name in archive.namelist() if ".dist-info/" not in name}
+
+    (unpacked,) = (tmp_path / "unpacked").iterdir()
+    from_sdist = wheel_files(unpacked, tmp_path / "from-sdist")
+    from_checkout = wheel_files(clone, tmp_path / "from-checkout")
+    assert from_sdist == from_checkout
+    assert "generator/specs/op_groups/common.toml" in from_sdist
