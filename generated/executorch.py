@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d3997956b5e15adc929576b2c955e1de740f4396b9fe81403ab645b93c220239
-# Signature sha256: 68f1ab3849ee841b1223b59bd5b3f8d8daa62115ed8d9ab3b5b1c2071b405dbe
+# Inputs sha256: e10c5fc2abaa7229161332033e22b2bc9a601ae34d72eea1f942a23717c4e42d
+# Signature sha256: 85a9de4aa0e9559efa19a4d7701e3d27e8b5502bddbb312b5e01523eceabe0b0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2119592010c27fa0ad079576772983cad3b4c6dc8209614cad3866cee58accb2
-# Signature sha256: 608220e19b31a5ec23d32cb080b0ebd61bc61445e18a232c0e0078f6eb0fccf7
+# Inputs sha256: 89d8014d1b73c281ec218ec32e24a31869456d61228e076442af5b74bac1689c
+# Signature sha256: a9cbddcaf72d1ce772f131eb437e173824419243bfa2ebf2b4702364e7633444
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

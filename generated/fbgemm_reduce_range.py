@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5b5968b472eded46afe6b6efa10d0f893eb7fe19ec9a6722456f21dfa5da2a59
-# Signature sha256: 05289686cd2aff7227a18d4543225913f16b9e56aa1df0ac6eb50ec7573c7d0d
+# Inputs sha256: b106dfe0e139f80c4554f83cb3664de70bb5e4fecbf159abb245d6dd6f38d64c
+# Signature sha256: b64f14554bbcee8845f59fc0c9500dbd2bf9f90fd835acc0a6845d7cc8a753db
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

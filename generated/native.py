@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c6f5717c14693cee21653c8f8edec0b2a3deb41f8bbc6db9d87b0cf10871cfc2
-# Signature sha256: 9399a2e6b2b2cd595c0743e78d2ae8a95dee8af6bd3c3c3dcbb3e5efa39e8dff
+# Inputs sha256: b9198bfb0dc61590ec004b7312e1ef2e4c7c624a34bc5bc01eed53aec5c8f660
+# Signature sha256: 59d82631991f70c896864e57a21125a59b4f242155a4ffb21e87db3235469d70
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 193c23b03b008cf9eadb891b9a8bd53767488ee35c3593f7ba32e456883e1d12
-# Signature sha256: baed31377de33ef2219b0f1906f9135c224cf03e46e38ba7921f7a22a6aa104f
+# Inputs sha256: 2d634c85bac3582abe3ad9b597113b49d27043d15cd5bd9908a4fc18bdf5778e
+# Signature sha256: 4ae7dd1006e260f4db5abda43b4992c1ad738f3e4745677b6c4fcfc2df106dcb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

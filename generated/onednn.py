@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 988d80d22dd52ba6b7950b29714d66ad73f27c2b95f4836c3836e7aaf6ad58c5
-# Signature sha256: f1586d226e433682e7610bbbfbea3e39ccb9922e451a846521caf56d9c617ff0
+# Inputs sha256: 6c2c1937cd51a93e258be9dfc5648dc02d73b9b6c88d112c5bbc170382e1bcc7
+# Signature sha256: 79cb4c9e1dfa46da7c560fc22e5831351e36a501402891d41f14bdbfbb1abea7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

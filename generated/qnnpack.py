@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f19e8e7a147d98bfbd37988cacb6c5342526398188da4c286ec456936e3ca546
-# Signature sha256: 277222713722b9faf3ef9dcdb28605ab0b08e383fefcabc10ab49c5a20be91d8
+# Inputs sha256: 7b1a84ca39d45a82aee34a19b85c443c3f9937ebbda4f425b7d81c57df0c6dc7
+# Signature sha256: 6de84bacbf662a3d99c08df2bbdd846dba41a8fcca788e1ccefaba934d0aae41
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: dfad2d9346b79a1cda8e761e8128c97478d6675333b840df320754c32cbb0267
-# Signature sha256: 8a7ea0406fbeff75d158cda7b60dad70362bd134741f0dabb2f37571a6efc31a
+# Inputs sha256: 483280979b67be73c6ff8cc588914dc155f02230edf75225a243d9242bf2cb1f
+# Signature sha256: 814166b03b02490bc342e2f6e40e0d39c7969a02f3f91ebe28778605cf502bb8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

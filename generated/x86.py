@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 112f86e6288227a927e2a67512d777b659c859c2e502e9c7acb38519fcfea9cf
-# Signature sha256: 6e42cc0a021ab2412ea35b8bc502fd86cc654c2293ad1db2d7cecde5ccab90a1
+# Inputs sha256: f5017e904bd2bd8d0d2fbd3eeddb024695320340623a7ff57a267699c09ac281
+# Signature sha256: 198cd436cbd4645018a84e3f40affd50b05f96bbf32962567b60f9b46f4309eb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

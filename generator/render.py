@@ -13,21 +13,20 @@ from __future__ import annotations
 
 import math
 import textwrap
-from dataclasses import dataclass
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
-from .sources import templates_dir
-
 import jinja2
 
+from .fuser_code import fuser_code
+from .literals import comment_text, docstring, string_literal
 from .model import (
     SYMBOL_FIELDS,
     Backend,
     DTypeConfig,
     DTypeWithConstraints,
-    FuserDef,
     MethodName,
     NamedFuser,
     NodeAt,
@@ -36,7 +35,17 @@ from .model import (
     SequentialFuser,
     Symbol,
 )
-from .names import BACKEND_CONFIG_MODULE, BACKEND_CONFIG_NAMES, ImportPlan, fuser_function, is_stdlib, needs_helpers, plan_imports, used_symbols
+from .names import (
+    BACKEND_CONFIG_MODULE,
+    BACKEND_CONFIG_NAMES,
+    ImportPlan,
+    fuser_function,
+    is_stdlib,
+    needs_helpers,
+    plan_imports,
+    used_symbols,
+)
+from .sources import templates_dir
 
 MODULE_TEMPLATE = "backend_config.py.j2"
 ENTRY_TEMPLATE = "pattern_config.py.j2"
@@ -71,21 +80,6 @@ class _Constant:
 
 
 @dataclass(frozen=True)
-class _Fuser:
-    function: str
-    parameters: tuple[str, ...]
-    docstring: str
-    unpacks: tuple[tuple[str, str], ...]  # (targets, source)
-    fused_module: str
-    training_check: tuple[str, str] | None  # (condition, message literal)
-    qat_error: str | None  # the tuple the QAT NotImplementedError shows
-    type_checks: tuple[str, ...]  # conditions under which eval fusion is refused
-    eval_error: str | None
-    fold: tuple[str, str] | None  # (target, call)
-    result: str
-
-
-@dataclass(frozen=True)
 class RenderedModule:
     """The module with ENTRIES_MARKER in place of its pattern configs, and each
     pattern config with the comment that goes above it, rendered as it is asked
@@ -107,9 +101,9 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
         all_names=_sorted_names([backend.getter, *(c.name for c in backend.constraints if c.name), *(c.name for c in backend.dtype_configs)]),
         constants=[*(_constraints_constant(c) for c in backend.constraints), *(_constant(c) for c in backend.dtype_configs)],
         helpers=helpers,
-        fusers=[_fuser(fuser, plan) for fuser in backend.fusers],
+        fusers=[fuser_code(fuser, plan) for fuser in backend.fusers],
         getter=backend.getter,
-        getter_doc=_docstring(backend.doc),
+        getter_doc=docstring(backend.doc),
         backend_name=string_literal(backend.name),
         entries_marker=ENTRIES_MARKER,
     )
@@ -122,31 +116,6 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
 def _sorted_names(names: list[str]) -> list[str]:
     """__all__ in the order linters keep it: constants, classes, then the rest."""
     return sorted(dict.fromkeys(names), key=lambda name: (0 if name.isupper() else 1 if name[:1].isupper() else 2, name))
-
-
-def string_literal(text: str) -> str:
-    """A string literal as black writes it: double quotes unless that needs more escapes."""
-    literal = repr(text)
-    if literal.startswith("'") and '"' not in text:
-        return '"' + literal[1:-1].replace("\\'", "'") + '"'
-    return literal
-
-
-def _docstring(text: str, indent: int = 4) -> str:
-    """A string literal for a docstring: triple-quoted when that is safe (wrapped to
-    fit 88 columns), else repr."""
-    if not (text.isprintable() and '"' not in text and "\\" not in text) or text != text.strip():
-        return repr(text)
-    if indent + len(text) + 6 <= 88:
-        return f'"""{text}"""'
-    lines = textwrap.wrap(text, width=88 - indent - 3, break_long_words=False, break_on_hyphens=False)
-    body = ("\n" + " " * indent).join(lines)
-    return f'"""{body}\n{" " * indent}"""'
-
-
-def _comment_text(text: str) -> str:
-    """Text safe inside a ``#`` comment: one line, no control characters."""
-    return text if text.isprintable() else repr(text)
 
 
 def _stdlib_imports(plan: ImportPlan, helpers: dict[str, bool]) -> list[str]:
@@ -228,7 +197,7 @@ def _constant(config: DTypeConfig) -> _Constant:
     comment = []
     if config.base is not None:
         text = f"{config.base} with activation constraints {config.activation_constraints}"
-        comment = textwrap.wrap(_comment_text(text), width=86, break_long_words=False)
+        comment = textwrap.wrap(comment_text(text), width=86, break_long_words=False)
     return _Constant(config.name, f"DTypeConfig({', '.join(arguments)})", comment)
 
 
@@ -335,70 +304,4 @@ def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
 
 def _comment(config: PatternConfig, replaced: bool) -> str:
     text = config.op_group + (" (replaces an earlier registration of this pattern)" if replaced else "")
-    return _comment_text(text)
-
-
-# -- fusers declared as data ----------------------------------------------------
-
-
-def _parameter(argument: str | tuple, unpacks: list[tuple[str, str]], used: set[str]) -> tuple[str, str]:
-    """(name, annotation) of one fuser parameter; a nested one is unpacked in the
-    body (names it does not use get a leading underscore, as linters expect)."""
-    if isinstance(argument, str):
-        return argument, "Any"
-    names = [_parameter(item, unpacks, used)[0] for item in argument]
-    name = "_".join(names)
-    targets = [target if target in used or "_" in target and isinstance(item, tuple) else f"_{target}" for target, item in zip(names, argument, strict=True)]
-    unpacks.insert(0, (", ".join(targets), name))
-    return name, f"tuple[{', '.join('Any' for _ in argument)}]"
-
-
-def _used_names(fuser: FuserDef) -> set[str]:
-    used = {*fuser.error_modules, *fuser.fused_arguments, *(name for name, _ in fuser.eval_types)}
-    if fuser.fold_batch_norm is not None:
-        used |= {fuser.fold_batch_norm.into, fuser.fold_batch_norm.batch_norm}
-    if fuser.same_training_mode is not None:
-        used |= set(_flat(fuser.arguments))
-    return used
-
-
-def _fuser(fuser: FuserDef, plan: ImportPlan) -> _Fuser:
-    unpacks: list[tuple[str, str]] = []
-    parameters = ["is_qat: bool"]
-    used = _used_names(fuser)
-    for argument in fuser.arguments:
-        name, annotation = _parameter(argument, unpacks, used)
-        parameters.append(f"{name}: {annotation}")
-    shown = f"{{({', '.join(fuser.error_modules)}{',' if len(fuser.error_modules) == 1 else ''})}}"
-    training = None
-    if fuser.same_training_mode is not None:
-        modules = [name for name in _flat(fuser.arguments)]
-        condition = " or ".join(f"{a}.training != {b}.training" for a, b in zip(modules, modules[1:]))
-        training = (condition or "False", string_literal(fuser.same_training_mode))
-    type_checks = tuple(f"type({module}) is not {plan.expression(symbol)}" for module, symbol in fuser.eval_types)
-    if type_checks and fuser.supports_qat:
-        type_checks = tuple(f"not is_qat and {check}" for check in type_checks)
-    fold = None
-    if fuser.fold_batch_norm is not None:
-        into, batch_norm = fuser.fold_batch_norm.into, fuser.fold_batch_norm.batch_norm
-        fold = (into, f"{plan.expression(fuser.fold_batch_norm.using)}({into}, {batch_norm})")
-    return _Fuser(
-        function=fuser_function(fuser.name),
-        parameters=tuple(parameters),
-        docstring=_docstring(fuser.doc),
-        unpacks=tuple(unpacks),
-        fused_module=plan.expression(fuser.fused_module),
-        training_check=training,
-        qat_error=None if fuser.supports_qat else f'f"Cannot fuse train modules: {shown}"',
-        type_checks=type_checks,
-        eval_error=f'f"Cannot fuse eval modules: {shown}"' if type_checks else None,
-        fold=fold,
-        result=f"fused_module({', '.join(fuser.fused_arguments)})",
-    )
-
-
-def _flat(arguments: tuple) -> list[str]:
-    names: list[str] = []
-    for argument in arguments:
-        names.extend(_flat(argument) if isinstance(argument, tuple) else [argument])
-    return names
+    return comment_text(text)

@@ -27,9 +27,9 @@ import torch
 from torch.ao.quantization.backend_config import BackendConfig
 
 from ..errors import SpecError
+from ..formatting import build_module
 from ..loader import load_backend
 from ..model import Backend, Origin, Symbol
-from ..formatting import build_module
 from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
 from .generated_source import Unresolved, run_generated_source

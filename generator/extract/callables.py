@@ -20,10 +20,10 @@ from typing import Any, Callable
 
 import torch.fx
 
+from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.behaviour import fuser_behaviour, getter_behaviour
 from ..compare.differ import same
 from ..compare.public_names import PublicNames
-from ..checks import DEFAULT_ROOTS, is_identifier
 from .groups import SharedCatalog
 from .live import ExtractError
 
