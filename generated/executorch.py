@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e10c5fc2abaa7229161332033e22b2bc9a601ae34d72eea1f942a23717c4e42d
-# Signature sha256: 85a9de4aa0e9559efa19a4d7701e3d27e8b5502bddbb312b5e01523eceabe0b0
+# Inputs sha256: 3083105822375265e15f5f892e436e0b495e29215402245c40f1a20d55931c52
+# Signature sha256: 5da6a565ecdbddaeab29a0f189a52927dbf3616493a838305531b6a6e6363ded
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

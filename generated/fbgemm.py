@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 89d8014d1b73c281ec218ec32e24a31869456d61228e076442af5b74bac1689c
-# Signature sha256: a9cbddcaf72d1ce772f131eb437e173824419243bfa2ebf2b4702364e7633444
+# Inputs sha256: 5fd862387fd7aa49dffbb78ef3d08d56b70278ddf2987b2714d9fbc0233b85f2
+# Signature sha256: e797cfd4a33e228bd2b13cc372312e82b94a1cbd119d6a66ef4037147328f9ab
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

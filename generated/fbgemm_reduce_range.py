@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b106dfe0e139f80c4554f83cb3664de70bb5e4fecbf159abb245d6dd6f38d64c
-# Signature sha256: b64f14554bbcee8845f59fc0c9500dbd2bf9f90fd835acc0a6845d7cc8a753db
+# Inputs sha256: ed148151d2581376fc20fe704da755be262d4b20fa3332ddeae00740d3a0d4eb
+# Signature sha256: 434edd5b641fc4545f1351ec0b37824483ffc8a696584bd9ade0d5c0df99af8b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b9198bfb0dc61590ec004b7312e1ef2e4c7c624a34bc5bc01eed53aec5c8f660
-# Signature sha256: 59d82631991f70c896864e57a21125a59b4f242155a4ffb21e87db3235469d70
+# Inputs sha256: bfd14238e22419385eec2f3548f59d34f0dd05e4d2fd9143f28865232bd67fce
+# Signature sha256: 6eead0037215595074fff38ef93a8998959d8909b5255bf7a0d3df49b6ffc82f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

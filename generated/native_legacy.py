@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2d634c85bac3582abe3ad9b597113b49d27043d15cd5bd9908a4fc18bdf5778e
-# Signature sha256: 4ae7dd1006e260f4db5abda43b4992c1ad738f3e4745677b6c4fcfc2df106dcb
+# Inputs sha256: 97848cc281568573edeb93ae7bf35ac72e5b531fea3e6882f38b622f87e0cd56
+# Signature sha256: e9722256381596d98b08a37dc2dcc51711380070063a14725197fbedf118c1a7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

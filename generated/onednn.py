@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6c2c1937cd51a93e258be9dfc5648dc02d73b9b6c88d112c5bbc170382e1bcc7
-# Signature sha256: 79cb4c9e1dfa46da7c560fc22e5831351e36a501402891d41f14bdbfbb1abea7
+# Inputs sha256: 709aad330e4b4385da2e380cfad8de4abba710fe01e6b2fb887a263b21fcf33f
+# Signature sha256: b805c37105bcc1f285ede1b8b901220bb6817e6bd54a13f9c0fdf54467492b5f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

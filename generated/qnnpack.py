@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7b1a84ca39d45a82aee34a19b85c443c3f9937ebbda4f425b7d81c57df0c6dc7
-# Signature sha256: 6de84bacbf662a3d99c08df2bbdd846dba41a8fcca788e1ccefaba934d0aae41
+# Inputs sha256: 24ccac4df567f9d77018070338f8e16e4617ce5b6621344ba0e6fdf3c186960f
+# Signature sha256: 5d0d32a891704a90f66186ac655e6518f4674a4439319f092fca147ba8570b2c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

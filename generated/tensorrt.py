@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 483280979b67be73c6ff8cc588914dc155f02230edf75225a243d9242bf2cb1f
-# Signature sha256: 814166b03b02490bc342e2f6e40e0d39c7969a02f3f91ebe28778605cf502bb8
+# Inputs sha256: c0bd5cd852287d9eca9887f987987bd250b12ce2d59d232766f5d4521b7e05a3
+# Signature sha256: 4ec6e8e7db86f7479280c61fe11286e0c0d377143252d358c8465239b0cdf599
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f5017e904bd2bd8d0d2fbd3eeddb024695320340623a7ff57a267699c09ac281
-# Signature sha256: 198cd436cbd4645018a84e3f40affd50b05f96bbf32962567b60f9b46f4309eb
+# Inputs sha256: 0741a14de35b4fd135858eb736659f69dc983e0c985b1fcec2f1006c4b79a5e4
+# Signature sha256: 7ea10ba3c8bafa14f34687ad67be6c5005d7ce17850f19ff4ee7812093ad2fd1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

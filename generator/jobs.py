@@ -17,7 +17,7 @@ from .header import inputs_digest
 from .loader import find_inputs, load_backend
 from .model import Backend, SpecFile
 from .output import OutputError, read_output
-from .sources import display_base, display_path, locate
+from .sources import Document, display_base, display_path, locate
 from .text import command as shell_command
 from .text import printable
 
@@ -48,6 +48,7 @@ class Job:
     fresh: bool  # known fresh from the header alone
     backend: Backend | None = None
     source: str | None = None
+    documents: dict[str, Document] | None = None  # the spec's files, as the fast path read them
     patch_path: str = ""  # the output relative to the project root: --diff's a/ and b/ paths
 
     def load(self) -> None:
@@ -56,7 +57,8 @@ class Job:
             return
         from .formatting import build_module  # black: only when a module is rendered
 
-        self.backend = load_backend(self.spec)
+        if self.backend is None:
+            self.backend = load_backend(self.spec, self.documents)
         self.files = self.backend.files
         self.inputs = inputs_digest(self.files, self.command)
         self.source = build_module(self.backend, self.command)
@@ -97,7 +99,8 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
     except OutputError as error:
         raise OutputError(f"{name}: {error}") from None
     digest = inputs_digest(files, command)
-    job = Job(spec, target, name, command, current, files, digest, fresh=fast and fast_verdict(current, digest), patch_path=output_display)
+    job = Job(spec, target, name, command, current, files, digest, fresh=fast and fast_verdict(current, digest),
+              documents=None if found is None else found.documents, patch_path=output_display)
     if backend is not None:
         job.backend = backend
     return job

@@ -41,10 +41,11 @@ BACKEND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")
 TORCH_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?\Z")
 
 
-def load_backend(spec: str | Path) -> Backend:
+def load_backend(spec: str | Path, documents: dict[str, Document] | None = None) -> Backend:
     """Load and validate the backend spec ``spec`` (a path, or ``builtin:NAME``);
-    raise SpecError on any problem."""
-    return Loader().load(str(spec))
+    raise SpecError on any problem. ``documents`` are files already read and parsed
+    (by find_inputs), by identity: they are not read again."""
+    return Loader(documents).load(str(spec))
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,7 @@ class Inputs:
     location: Location
     default_output: Path | None  # backend.output, relative to the spec
     files: tuple[SpecFile, ...]
+    documents: dict[str, Document]  # what was read and parsed, for load_backend
 
 
 def find_inputs(spec: str, output: Path | None) -> Inputs | None:
@@ -72,7 +74,7 @@ def find_inputs(spec: str, output: Path | None) -> Inputs | None:
     target = output if output is not None else default_output
     if target is None:
         return None
-    return Inputs(location, default_output, loader.files(_chain(found), target))
+    return Inputs(location, default_output, loader.files(_chain(found), target), loader.documents)
 
 
 @dataclass
@@ -85,7 +87,9 @@ class _Spec:
 
 
 class Loader:
-    def __init__(self) -> None:
+    def __init__(self, documents: dict[str, Document] | None = None) -> None:
+        # Parsed files by identity: each file is read once, however often it is named.
+        self.documents: dict[str, Document] = {} if documents is None else documents
         self.reporter = Reporter()
         self.checker = Checker(self.reporter)
         self.catalog = Catalog()
@@ -170,8 +174,11 @@ class Loader:
         return found
 
     def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
-        doc = read_document(location, self.reporter)
+        doc = self.documents.get(location.identity)
+        if doc is None or doc.location != location:
+            doc = read_document(location, self.reporter)
         if doc is not None:
+            self.documents[location.identity] = doc
             self.seen[location.identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
             self.checker.check_keys(doc, doc.data, "", allowed)
         return doc

@@ -235,3 +235,26 @@ def test_an_output_that_cannot_be_written_is_a_clean_error(workspace):
         assert result.returncode == 2 and "cannot write: Permission denied" in result.stderr
     assert "Traceback" not in result.stderr
     assert sorted(p.name for p in readonly.iterdir()) in ([], ["fbgemm.py"])
+
+
+@pytest.mark.parametrize("args", [["spec/fbgemm.toml"], ["--no-cache", "--check", "spec/fbgemm.toml"],
+                                  ["--verify", "spec/fbgemm.toml"]])
+def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch, capsys):
+    """The fast path's reading is the full load's: a stale output costs no second parse,
+    and a job loaded while planning is not loaded again."""
+    from generator import loader
+    from generator.cli import main
+
+    edit(workspace / "spec" / "fbgemm.toml", 'name = "fbgemm"', 'name = "fbgemm_v2"')  # stale: the full path runs
+    reads = []
+    original = loader.read_document
+
+    def counting(location, reporter):
+        reads.append(location.name)
+        return original(location, reporter)
+
+    monkeypatch.setattr(loader, "read_document", counting)
+    monkeypatch.chdir(workspace)
+    main(args)
+    capsys.readouterr()
+    assert sorted(reads) == ["spec/fbgemm.toml", "spec/op_groups/common.toml"]
