@@ -109,3 +109,43 @@ def test_torchs_whole_onednn_config_equals_a_fresh_copy_of_itself():
     raised = [b for b in behaviours if any(o.result.startswith("raises ") for o in b.outcomes)]
     returned = [b for b in behaviours if any(o.result.startswith("returns torch.") for o in b.outcomes)]
     assert raised and returned
+
+
+# Breaks planted in the onednn spec's own declarations ([fusers], node_at, nodes_at,
+# sequential), one at a time: (name, text in spec/op_groups/onednn.toml, replacement,
+# a pattern the report must name, the field it must name). Each shape occurs:
+# nested complex format (conv + bn + add), 3-tuple (linear, bn, leaky relu), 2-tuple.
+_FOLD = 'fold_batch_norm = { into = "conv", batch_norm = "bn", using = "torch.nn.utils.fusion.fuse_conv_bn_eval" }\n'
+_NESTED = "[torch.add, [torch.nn.BatchNorm2d, torch.nn.Conv2d], torch.ao.quantization.utils.MatchAllNode] (complex format)"
+_NESTED_NO_BN = "[torch.add, torch.nn.Conv2d, torch.ao.quantization.utils.MatchAllNode] (complex format)"
+_TRIPLE = "(torch.nn.Linear, torch.nn.BatchNorm1d, torch.nn.LeakyReLU)"
+SPEC_MUTATIONS = [
+    ("nested fuser forgets the batch norm", _FOLD, "", _NESTED, "fuser_method"),
+    ("nested getter at the wrong position", "root_node_getter = { node_at = [1, 1] }", "root_node_getter = { node_at = [1, 0] }", _NESTED, "root_node_getter"),
+    ("nested extra inputs at the wrong position", "extra_inputs_getter = { nodes_at = [[2]] }", "extra_inputs_getter = { nodes_at = [[0]] }", _NESTED, "extra_inputs_getter"),
+    ("nested fuser returns the wrong fused module", 'fused_module = "torch.ao.nn.intrinsic.ConvAdd2d"\nfused_arguments', 'fused_module = "torch.ao.nn.intrinsic.ConvAddReLU2d"\nfused_arguments', _NESTED_NO_BN, "fuser_method"),
+    ("nested fusion missing", 'fuser_method = { fuser = "fuse_conv_bn_add_left" }\n', "", _NESTED, "fuser_method"),
+    ("triple fuser forgets the batch norm", 'fold_batch_norm = { into = "linear", batch_norm = "bn", using = "torch.nn.utils.fusion.fuse_linear_bn_eval" }\n', "", _TRIPLE, "fuser_method"),
+    ("triple fuser loses its training-mode check", 'same_training_mode = "Linear, BN and LeakyReLU all must be in the same mode (train or eval)."\n', "", _TRIPLE, "fuser_method"),
+    ("triple fuser accepts QAT", "supports_qat = false\nerror_modules = [\"linear\"", "error_modules = [\"linear\"", _TRIPLE, "fuser_method"),
+    ("triple fusion missing", 'fuser_method = { fuser = "fuse_linear_bn_leaky_relu" }\n', "", _TRIPLE, "fuser_method"),
+    ("pair fuses into the wrong module", 'fuser_method = { sequential = "{fused}" }\nfused_module = "{fused}"\n\n[[op_groups.linear_eltwise.sections.patterns]]\npattern = ["torch.nn.Linear", "{post_op}"]', 'fuser_method = { sequential = "torch.ao.nn.intrinsic.LinearReLU" }\nfused_module = "{fused}"\n\n[[op_groups.linear_eltwise.sections.patterns]]\npattern = ["torch.nn.Linear", "{post_op}"]', "(torch.nn.Linear, torch.nn.LeakyReLU)", "fuser_method"),
+]
+
+
+@pytest.mark.parametrize("name, text, replacement, pattern, field", SPEC_MUTATIONS, ids=[m[0] for m in SPEC_MUTATIONS])
+def test_verify_catches_a_break_in_the_specs_own_fusers_and_getters(name, text, replacement, pattern, field, tmp_path, monkeypatch, capsys):
+    import shutil
+
+    shutil.copytree(REPO / "spec", tmp_path / "spec")
+    (tmp_path / "pyproject.toml").write_text("")
+    catalog = tmp_path / "spec" / "op_groups" / "onednn.toml"
+    source = catalog.read_text()
+    assert source.count(text) >= 1, name
+    catalog.write_text(source.replace(text, replacement, 1))
+    monkeypatch.chdir(tmp_path)
+    assert main(["--verify", "spec/onednn.toml"]) == 1
+    out = capsys.readouterr().out
+    changed = out.split("changed patterns", 1)[1]
+    block = changed.split(f"* {pattern}\n", 1)[1].split("\n  * ", 1)[0]
+    assert block.lstrip().startswith(f"{field}:"), out

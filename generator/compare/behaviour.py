@@ -6,9 +6,13 @@ torch's private ``_sequential_wrapper2(ConvReLU2d)``), so callables are compared
 what they do, on the arguments FX itself passes (torch/ao/quantization/fx/fuse.py
 and fuse_handler.py):
 
-- a fuser gets ``is_qat`` (False and True are both tried), then the matched
-  modules: a module instance for a module type (seeded, every floating parameter
-  and buffer randomized, so a BatchNorm that is not folded changes the weights), an
+- a fuser gets ``is_qat``, then the matched modules, in each of the cases FX can
+  produce (FUSER_CASES: inference on eval modules, QAT on training modules,
+  inference on training modules, modules in mixed modes, convs and linears without
+  bias): a module instance for a module type (built with non-default settings,
+  NON_DEFAULT_SETTINGS, so a fuser that drops a stride or ignores an eps differs;
+  seeded, every floating parameter and buffer randomized, so a BatchNorm that is
+  not folded changes the weights), an
   ``nn.ReLU`` for ``F.relu``, the function itself for other functions and methods,
   ``MatchAllNode`` as is. A simple pattern's fuser is called in forward order
   ``fuser(is_qat, m1, m2[, m3])``; a complex-format one with the matched structure
@@ -25,6 +29,7 @@ from __future__ import annotations
 
 import hashlib
 import inspect
+from dataclasses import dataclass
 from typing import Any, Callable
 
 import torch
@@ -53,6 +58,37 @@ _ARGUMENT_VALUES = {
 }
 
 
+# Optional constructor arguments set away from their defaults, where a module type
+# takes them (a type that refuses them is built with its defaults).
+NON_DEFAULT_SETTINGS = {
+    "stride": 2,
+    "padding": 1,
+    "dilation": 2,
+    "groups": 2,
+    "output_padding": 1,
+    "eps": 1e-3,
+    "momentum": 0.3,
+    "negative_slope": 0.2,
+}
+
+
+@dataclass(frozen=True)
+class FuserCase:
+    label: str
+    is_qat: bool
+    training: str  # "eval", "train", or "mixed": the matched modules alternate, first training
+    bias: bool = True  # False: convs and linears are built without bias
+
+
+FUSER_CASES = (
+    FuserCase("is_qat=False", False, "eval"),
+    FuserCase("is_qat=True", True, "train"),
+    FuserCase("is_qat=False, modules training", False, "train"),
+    FuserCase("is_qat=False, modules in mixed modes", False, "mixed"),
+    FuserCase("is_qat=False, no bias", False, "eval", bias=False),
+)
+
+
 class _CannotBuild(Exception):
     """No example module can be built for a pattern element."""
 
@@ -62,20 +98,20 @@ def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool, names: Publi
     ``forward_order``: the fuser belongs to a simple pattern, so FX calls it in forward order."""
     name = names.name_of(fuser)
     outcomes = []
-    for is_qat in (False, True):
+    for case in FUSER_CASES:
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(EXAMPLE_SEED)
             try:
-                matched = _example_modules(key, is_qat, names)
+                matched = _Examples(case, names).matched(key)
             except _CannotBuild as reason:
                 return Behaviour(name, None, str(reason))
             arguments = _forward(matched) if forward_order else (matched if isinstance(matched, tuple) else (matched,))
             try:
-                result = fuser(is_qat, *arguments)
+                result = fuser(case.is_qat, *arguments)
             except Exception as error:  # noqa: BLE001 - raising the same error is the same behaviour
-                outcomes.append(Outcome(f"is_qat={is_qat}", _raised(error)))
+                outcomes.append(Outcome(case.label, _raised(error)))
                 continue
-            outcomes.append(_returned(f"is_qat={is_qat}", result, names))
+            outcomes.append(_returned(case.label, result, names))
     return Behaviour(name, tuple(outcomes))
 
 
@@ -137,40 +173,60 @@ def _forward(matched: Any) -> tuple:
     return (*reversed(rest), last)
 
 
-def _example_modules(key: Any, training: bool, names: PublicNames) -> Any:
-    """The matched modules FX would pass for a match of ``key``."""
-    if isinstance(key, tuple):
-        return tuple(_example_modules(item, training, names) for item in key)
-    if key is MatchAllNode:
-        return MatchAllNode
-    if key is torch.nn.functional.relu:
-        return torch.nn.ReLU().train(training)
-    if isinstance(key, type) and issubclass(key, torch.nn.Module):
-        return _example_module(key, names).train(training)
-    return key
+class _Examples:
+    """The matched modules FX would pass for a match of a key, in one FuserCase."""
 
+    def __init__(self, case: FuserCase, names: PublicNames):
+        self.case = case
+        self.names = names
+        self.built = 0
 
-def _example_module(module_type: type, names: PublicNames) -> torch.nn.Module:
-    arguments = []
-    for parameter in list(inspect.signature(module_type.__init__).parameters.values())[1:]:
-        if parameter.default is not inspect.Parameter.empty or parameter.kind in (
-            inspect.Parameter.VAR_POSITIONAL,
-            inspect.Parameter.VAR_KEYWORD,
-        ):
-            continue
-        if parameter.name not in _ARGUMENT_VALUES:
-            raise _CannotBuild(f"no example {names.name_of(module_type)}: unknown argument {parameter.name!r}")
-        arguments.append(_ARGUMENT_VALUES[parameter.name])
-    try:
-        module = module_type(*arguments)
-    except Exception as error:  # noqa: BLE001
-        raise _CannotBuild(f"no example {names.name_of(module_type)}: {type(error).__name__}: {error}") from None
-    with torch.no_grad():
-        for tensor in (*module.parameters(), *module.buffers()):
-            if tensor.is_floating_point():
-                # Away from BatchNorm's identity defaults (weight 1, mean 0, var 1).
-                tensor.uniform_(0.5, 1.5)
-    return module
+    def matched(self, key: Any) -> Any:
+        if isinstance(key, tuple):
+            return tuple(self.matched(item) for item in key)
+        if key is MatchAllNode:
+            return MatchAllNode
+        if key is torch.nn.functional.relu:
+            return torch.nn.ReLU().train(self.next_mode())
+        if isinstance(key, type) and issubclass(key, torch.nn.Module):
+            return self.module(key).train(self.next_mode())
+        return key
+
+    def next_mode(self) -> bool:
+        training = {"eval": False, "train": True}.get(self.case.training, self.built % 2 == 0)
+        self.built += 1
+        return training
+
+    def module(self, module_type: type) -> torch.nn.Module:
+        required: list[Any] = []
+        optional: dict[str, Any] = {}
+        for parameter in list(inspect.signature(module_type.__init__).parameters.values())[1:]:
+            if parameter.kind in (inspect.Parameter.VAR_POSITIONAL, inspect.Parameter.VAR_KEYWORD):
+                continue
+            if parameter.default is not inspect.Parameter.empty:
+                if parameter.name in NON_DEFAULT_SETTINGS:
+                    optional[parameter.name] = NON_DEFAULT_SETTINGS[parameter.name]
+                elif parameter.name == "bias" and not self.case.bias:
+                    optional["bias"] = False
+                continue
+            if parameter.name not in _ARGUMENT_VALUES:
+                raise _CannotBuild(f"no example {self.names.name_of(module_type)}: unknown argument {parameter.name!r}")
+            required.append(_ARGUMENT_VALUES[parameter.name])
+        module = None
+        for settings in (optional, {"bias": False} if "bias" in optional else {}, {}):
+            try:
+                module = module_type(*required, **settings)
+                break
+            except Exception as error:  # noqa: BLE001 - the next try has fewer settings
+                failure = error
+        if module is None:
+            raise _CannotBuild(f"no example {self.names.name_of(module_type)}: {type(failure).__name__}: {failure}")
+        with torch.no_grad():
+            for tensor in (*module.parameters(), *module.buffers()):
+                if tensor.is_floating_point():
+                    # Away from BatchNorm's identity defaults (weight 1, mean 0, var 1).
+                    tensor.uniform_(0.5, 1.5)
+        return module
 
 
 def _raised(error: Exception) -> str:

@@ -6,7 +6,7 @@ from typing import Sequence
 
 from .description import ConfigDescription, show
 from .differ import Comparison
-from .text_report import change_line, field_lines, moved_where, summary_text
+from .text_report import change_line, count, field_lines, moved_where, summary_text
 
 
 def _code(text: str) -> str:
@@ -22,7 +22,7 @@ def _cell(text: str) -> str:
 def _patterns(labels: Sequence[str]) -> list[str]:
     """Every pattern, folded away (a PR comment can hold them all), as lines of a list item."""
     listed = ", ".join(_code(label) for label in labels)
-    return ["", f"  <details><summary>{len(labels)} patterns</summary>", "", f"  {listed}", "", "  </details>"]
+    return ["", f"  <details><summary>{count(len(labels), 'pattern')}</summary>", "", f"  {listed}", "", "  </details>"]
 
 
 def _side_row(role: str, description: ConfigDescription) -> str:
@@ -83,13 +83,13 @@ def markdown_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         section("The same change on many patterns", len(comparison.shared))
         for shared in comparison.shared:
             line, details = change_line(shared.change)
-            item(f"{_code(line)} on {len(shared.patterns)} patterns", [])
+            item(f"{_code(line)} on {count(len(shared.patterns), 'pattern')}", [])
             lines.extend(f"  - {_code(detail)}" for detail in details)
             lines.extend(_patterns(shared.patterns))
     if comparison.named:
         section("Named dtype configs changed", len(comparison.named))
         for named in comparison.named:
-            item(f"{_code(named.name)}, used by {len(named.patterns)} patterns", [change_line(c) for c in named.changes])
+            item(f"{_code(named.name)}, used by {count(len(named.patterns), 'pattern')}", [change_line(c) for c in named.changes])
             lines.extend(_patterns(named.patterns))
     if comparison.missing:
         section("Symbols the installed torch lacks", len(comparison.missing))

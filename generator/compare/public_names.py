@@ -90,6 +90,9 @@ class PublicNames:
         public = self.public_name(value)
         if public is not None:
             return public
+        operator_name = _operator_name(value)
+        if operator_name is not None:
+            return operator_name
         module = getattr(value, "__module__", None) or ""
         qualname = getattr(value, "__qualname__", None) or getattr(value, "__name__", None)
         if qualname is None:
@@ -109,3 +112,15 @@ class PublicNames:
         if callable(value) or isinstance(value, type):
             return self.name_of(value)
         return type(value).__qualname__
+
+
+def _operator_name(value: Any) -> str | None:
+    """``torch.ops.aten.add.Tensor`` for a dispatcher operator (an overload or its
+    packet), the path code uses to reach it; None for anything else."""
+    kind = type(value)
+    if kind.__module__ != "torch._ops" or kind.__name__ not in ("OpOverload", "OpOverloadPacket"):
+        return None
+    namespace, _, operation = str(value.name() if kind.__name__ == "OpOverload" else value._qualified_op_name).partition("::")
+    if kind.__name__ == "OpOverload" and "." not in operation:
+        operation += ".default"
+    return f"torch.ops.{namespace}.{operation}"

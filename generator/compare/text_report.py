@@ -26,12 +26,12 @@ def side_text(description: ConfigDescription) -> str:
     if description.torch_version:
         verb = "installed" if kind.startswith("torch") else "targets"
         kind += f", {verb} torch {description.torch_version}"
-    return f"{description.source} ({kind}): backend {show(description.name)}, {len(description.patterns)} patterns"
+    return f"{description.source} ({kind}): backend {show(description.name)}, {count(len(description.patterns), 'pattern')}"
 
 
 def summary_text(comparison: Comparison) -> str:
     if comparison.equal:
-        return f"no differences: {len(comparison.new.patterns)} patterns, every field equal"
+        return f"no differences: {count(len(comparison.new.patterns), 'pattern')}, every field equal"
     counts = comparison.counts()
     parts = []
     if counts["backend_name"]:
@@ -45,16 +45,17 @@ def summary_text(comparison: Comparison) -> str:
         if counts[key]:
             parts.append(f"{counts[key]} {singular if counts[key] == 1 else plural}")
     if counts["shared_changes"]:
-        patterns = sum(len(shared.patterns) for shared in comparison.shared)
-        parts.append(f"{_count(counts['shared_changes'], 'change')} shared by {patterns} patterns")
+        # One pattern may carry several of the shared changes: count it once.
+        patterns = len({label for shared in comparison.shared for label in shared.patterns})
+        parts.append(f"{count(counts['shared_changes'], 'change')} shared by {count(patterns, 'pattern')}")
     if counts["named_dtype_configs"]:
-        parts.append(f"{_count(counts['named_dtype_configs'], 'named dtype config')} changed")
+        parts.append(f"{count(counts['named_dtype_configs'], 'named dtype config')} changed")
     if counts["missing_symbols"]:
-        parts.append(_count(counts["missing_symbols"], "missing symbol"))
+        parts.append(count(counts["missing_symbols"], "missing symbol"))
     return ", ".join(parts)
 
 
-def _count(number: int, noun: str) -> str:
+def count(number: int, noun: str) -> str:
     return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
@@ -131,13 +132,13 @@ def text_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         for shared in comparison.shared:
             line, details = change_line(shared.change)
             body = [(detail, []) for detail in details]
-            body.append((f"on {len(shared.patterns)} patterns: {some_patterns(shared.patterns)}", []))
+            body.append((f"on {count(len(shared.patterns), 'pattern')}: {some_patterns(shared.patterns)}", []))
             block(f"* {line}", body)
     if comparison.named:
         section("named dtype configs changed", len(comparison.named))
         for named in comparison.named:
             body = [change_line(change) for change in named.changes]
-            body.append((f"used by {len(named.patterns)} patterns: {some_patterns(named.patterns)}", []))
+            body.append((f"used by {count(len(named.patterns), 'pattern')}: {some_patterns(named.patterns)}", []))
             block(f"* {named.name}", body)
     if comparison.missing:
         section("missing symbols, compared as named stand-ins", len(comparison.missing))
