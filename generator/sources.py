@@ -55,11 +55,16 @@ def display_base(path: Path) -> Path:
     (the nearest ancestor of ``path`` holding one of ROOT_MARKERS), else the file's
     own directory. A marker other than .git keeps a checkout without history (an
     archive) generating the same bytes."""
+    return project_root(path) or Path(os.path.realpath(path)).parent
+
+
+def project_root(path: Path) -> Path | None:
+    """The nearest ancestor of ``path`` holding one of ROOT_MARKERS, if any."""
     start = Path(os.path.realpath(path)).parent
     for directory in (start, *start.parents):
         if any((directory / marker).exists() for marker in ROOT_MARKERS):
             return directory
-    return start
+    return None
 
 
 def display_path(path: Path, base: Path) -> str:

@@ -91,3 +91,33 @@ def get_config_with_my_module_and_getter() -> BackendConfig:
 
 def get_empty_config() -> BackendConfig:
     return BackendConfig("empty")
+
+
+def fuse_linear_relu_needing_bias(is_qat: bool, linear: nn.Linear, relu: nn.ReLU) -> nn.Module:
+    """A fuser of the user's own that behaves as torch's sequential fuser on the
+    modules FX passes (a Linear has a bias by default), but not on every model."""
+    if linear.bias is None:
+        raise ValueError("my backend needs a bias")
+    return nni.LinearReLU(linear, relu)
+
+
+def get_config_with_look_alike_callables() -> BackendConfig:
+    """Importable functions of the user's that a probe cannot tell from declarations,
+    and closures that behave as declarations."""
+
+    def closure_fuser(is_qat: bool, conv: nn.Module, relu: nn.Module) -> nn.Module:
+        return nni.ConvReLU2d(conv, relu)
+
+    return BackendConfig("look_alike").set_backend_pattern_configs(
+        [
+            BackendPatternConfig((nn.Linear, nn.ReLU))
+            .set_dtype_configs([fbgemm_weighted_op_quint8_dtype_config])
+            .set_fuser_method(fuse_linear_relu_needing_bias)
+            .set_fused_module(nni.LinearReLU),
+            BackendPatternConfig((nn.Conv2d, nn.ReLU))
+            .set_dtype_configs([fbgemm_weighted_op_quint8_dtype_config])
+            .set_fuser_method(closure_fuser)
+            .set_fused_module(nni.ConvReLU2d)
+            ._set_root_node_getter(lambda pattern: pattern[1]),
+        ]
+    )

@@ -179,21 +179,44 @@ def test_a_user_config_with_its_own_fuser_round_trips_with_a_warning(tmp_path):
             "fuser_method": USER_FUSER} in entries
 
 
-def test_a_module_type_of_the_users_own_and_a_position_getter_round_trip(tmp_path):
-    """A class is a symbol under an allowed root (no warning); a getter that returns a
-    fixed position of the pattern is {node_at}."""
+def test_a_module_type_and_a_getter_of_the_users_own_round_trip(tmp_path):
+    """A class is a symbol under an allowed root (no warning); the user's getter is
+    named by its import path with a warning, even though it returns a fixed position."""
     target = "extract_user_config:get_config_with_my_module_and_getter"
     comparison, _ = round_trip(target, tmp_path)
     assert comparison.equal, text_report(comparison, [])
     extraction = extracted(target)
-    assert extraction.warnings == ()
+    (warning,) = extraction.warnings
+    assert "root_node_getter extract_user_config.the_linear is a function of your own" in warning
     ours = tomllib.loads(extraction.text)
     # Two op groups of its own: the patterns have different dtype configs.
     entries = [entry for group in ours["op_groups"].values() for entry in group["sections"][0]["patterns"]]
     assert entries == [
         {"pattern": "extract_user_config.MyBlock", "root_module": "extract_user_config.MyBlock"},
-        {"pattern": ["torch.nn.Linear", "torch.nn.ReLU"], "root_node_getter": {"node_at": [1]}},
+        {"pattern": ["torch.nn.Linear", "torch.nn.ReLU"], "root_node_getter": "extract_user_config.the_linear"},
     ]
+
+
+def test_a_users_function_is_never_replaced_by_a_declaration_that_merely_behaves_alike(tmp_path):
+    """A probe with FX's arguments cannot tell fuse_linear_relu_needing_bias from
+    {sequential = LinearReLU} (they differ on a Linear without bias): it keeps its import
+    path. Closures, which cannot be imported, become the declaration they behave as,
+    each with a warning saying so."""
+    target = "extract_user_config:get_config_with_look_alike_callables"
+    comparison, _ = round_trip(target, tmp_path)
+    assert comparison.equal, text_report(comparison, [])
+    extraction = extracted(target)
+    entries = [entry for group in tomllib.loads(extraction.text)["op_groups"].values()
+               for section in group["sections"] for entry in section["patterns"]]
+    assert [entry.get("fuser_method") for entry in entries] == [
+        "extract_user_config.fuse_linear_relu_needing_bias",
+        {"sequential": "torch.ao.nn.intrinsic.ConvReLU2d"},
+    ]
+    assert entries[1]["root_node_getter"] == {"node_at": [1]}
+    own, closure, lam = extraction.warnings
+    assert "fuser_method extract_user_config.fuse_linear_relu_needing_bias is a function of your own" in own
+    assert "cannot be imported (a closure or lambda); written as {sequential = " in closure
+    assert "root_node_getter" in lam and "written as {node_at = [1]}" in lam
 
 
 def test_an_empty_config_round_trips(tmp_path):

@@ -8,9 +8,13 @@ callable is recognized by what it does, run as FX runs it (compare/behaviour.py)
 - a root node getter that returns the node at a fixed position -> ``{node_at}``, an
   extra inputs getter that returns nodes at fixed positions -> ``{nodes_at}``.
 
-Anything else is referenced by its import path (``module.function``), with a
-warning naming it; a lambda, a closure or a nested function cannot be imported,
-and is refused.
+Only callables torch defines (its private fusers and getters) and callables that
+cannot be imported are recognized so: a probe shows what a callable does with the
+arguments FX passes, not with every argument, so a user's own importable function
+(which may check a bias, a shape, a flag) is always referenced by its import path
+(``module.function``), with a warning naming it. A closure or lambda of the user's
+that behaves as a declaration is written as that declaration, with a warning; one
+that does not is refused, as it cannot be imported.
 """
 
 from __future__ import annotations
@@ -95,38 +99,73 @@ class Namer:
         public = self.names.public_name(fuser)
         if public is not None:
             return public
+        if self.keeps_its_name(fuser, "fuser_method", where):
+            return self.own_callable(fuser, "fuser_method", where)
         live = fuser_behaviour(fuser, key, forward, self.names)
         if live.outcomes is not None:
             fused = attributes.get("fused_module")
             if forward and len(pattern) == 2 and fused is not None:
                 if same(live, self.behaviour_of(self.shared.sequential_fuser(fused), key, forward)):
-                    return {"sequential": self.symbol(fused, f"{where}: fused_module")}
+                    return self.recognized(fuser, "fuser_method", where, {"sequential": self.symbol(fused, f"{where}: fused_module")})
             shape = _shape(complex_format if complex_format is not None else pattern)
             for name, definition in self.shared.fuser_defs.items():
                 if _shape(definition.arguments) == shape and same(live, self.behaviour_of(self.shared.fuser(name), key, forward)):
-                    return {"fuser": name}
+                    return self.recognized(fuser, "fuser_method", where, {"fuser": name})
         return self.own_callable(fuser, "fuser_method", where)
 
     def behaviour_of(self, fuser: Callable, key: Any, forward: bool) -> Any:
         return fuser_behaviour(fuser, key, forward, self.names)
 
+    def keeps_its_name(self, value: Any, field: str, where: str) -> bool:
+        """Whether ``value`` is the user's own importable function: written by its
+        import path, never replaced by a declaration that merely behaves alike."""
+        if _defined_by_torch(value):
+            return False
+        try:
+            self.import_path(value, f"{where}: {field}")
+        except ExtractError:
+            return False
+        return True
+
+    def recognized(self, value: Any, field: str, where: str, declaration: dict[str, Any]) -> dict[str, Any]:
+        """``declaration`` for a callable that behaves as it; a warning when the
+        callable is the user's (a closure or lambda), whose behaviour on other
+        arguments no probe can show."""
+        if not _defined_by_torch(value):
+            written = ", ".join(f"{key} = {value!r}" for key, value in declaration.items()).replace("'", '"')
+            self.warnings.append(
+                f"{where}: {field} {self.names.name_of(value)} cannot be imported (a closure or lambda); "
+                f"written as {{{written}}}, which does the same with the arguments FX passes: "
+                "check that it does on your models too"
+            )
+        return declaration
+
     # -- node getters ----------------------------------------------------------
 
     def root_node_getter(self, getter: Any, key: Any, where: str) -> Any:
-        paths = _probe(getter, key)
+        field = "root_node_getter"
+        paths = None if self.keeps_its_name(getter, field, where) else _probe(getter, key)
         if paths is not None and len(paths) == 1 and not paths[0][1]:
             candidate = self.shared.node_at(paths[0][0])
             if same(getter_behaviour(getter, key, self.names), getter_behaviour(candidate, key, self.names)):
-                return {"node_at": list(paths[0][0])}
-        return self.own_callable(getter, "root_node_getter", where)
+                return self.recognized(getter, field, where, {"node_at": list(paths[0][0])})
+        return self.own_callable(getter, field, where)
 
     def extra_inputs_getter(self, getter: Any, key: Any, where: str) -> Any:
-        paths = _probe(getter, key)
+        field = "extra_inputs_getter"
+        paths = None if self.keeps_its_name(getter, field, where) else _probe(getter, key)
         if paths and all(in_list for _, in_list in paths):
             candidate = self.shared.nodes_at(tuple(path for path, _ in paths))
             if same(getter_behaviour(getter, key, self.names), getter_behaviour(candidate, key, self.names)):
-                return {"nodes_at": [list(path) for path, _ in paths]}
-        return self.own_callable(getter, "extra_inputs_getter", where)
+                return self.recognized(getter, field, where, {"nodes_at": [list(path) for path, _ in paths]})
+        return self.own_callable(getter, field, where)
+
+
+def _defined_by_torch(value: Any) -> bool:
+    """Whether torch defines ``value`` (a function, closure or partial of torch's)."""
+    value = getattr(value, "func", value)  # functools.partial
+    module = getattr(value, "__module__", None) or ""
+    return module == "torch" or module.startswith("torch.")
 
 
 def _shape(value: Any) -> Any:

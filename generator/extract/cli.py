@@ -7,6 +7,8 @@ import os
 import sys
 from pathlib import Path
 
+from ..sources import ROOT_MARKERS, project_root
+
 EXIT_WRITTEN = 0
 EXIT_BAD_INPUT = 2
 
@@ -20,7 +22,8 @@ them. Without -o the spec is printed.
 
 EPILOG = """\
 backend.output (where `python -m generator SPEC` writes the module), relative to
-the spec: ../generated/NAME.py when the spec is in a directory named spec/ (this
+the spec: ../generated/NAME.py when the spec is in a directory named spec/ below
+the project root (the nearest directory holding .git, .hg or pyproject.toml; this
 project's layout), else NAME.py beside the spec; --output-module chooses another.
 
 exit status:
@@ -93,6 +96,14 @@ def main(argv: list[str]) -> int:
         return error(str(problem))
     for warning in extraction.warnings:
         print(printable(f"warning: {warning}"), file=sys.stderr)
+    if spec is not None and project_root(spec) is None:
+        print(
+            printable(
+                f"note: no project root ({', '.join(ROOT_MARKERS)}) above {shown}: the spec's paths and "
+                "commands are relative to its own directory"
+            ),
+            file=sys.stderr,
+        )
     own = len(extraction.uses) - extraction.shared_groups
     patterns = sum(count for _, count in extraction.uses)
     print(
@@ -122,6 +133,7 @@ def _module_path(spec: Path | None, name: str, chosen: Path | None) -> str:
     directory = Path(os.path.abspath(spec)).parent if spec is not None else Path.cwd()
     if chosen is not None:
         return Path(os.path.relpath(os.path.abspath(chosen), directory)).as_posix()
-    if directory.name == "spec":
+    root = project_root(directory / "spec.toml")
+    if directory.name == "spec" and root is not None and root != directory:
         return f"../generated/{name}.py"
     return f"{name}.py"
