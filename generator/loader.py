@@ -134,6 +134,14 @@ class Loader:
                     self.checker.problem(doc, "extends", f"specs extend each other more than {MAX_EXTENDS} deep")
                 else:
                     base = self.read_spec(base_location, [*chain, location.identity])
+                    if base is not None and "backend" not in base.doc.data:
+                        self.checker.problem(
+                            doc,
+                            "extends",
+                            f"{shown(doc.data['extends'])} has no [backend] table; expected a backend spec to extend "
+                            "(a file of op groups or dtype configs is named in include)",
+                        )
+                        base = None
                     if base is None:
                         self.catalog.incomplete = True
         spec = _Spec(doc, base)
@@ -242,7 +250,7 @@ class Loader:
             if table is None:
                 check.problem(doc, "backend", "missing required table [backend]")
             return None
-        required = ("output",) if spec.base else BACKEND_REQUIRED
+        required = ("output",) if "extends" in doc.data else BACKEND_REQUIRED
         check.check_keys(doc, table, "backend", BACKEND_KEYS, required=required)
         if "remove_op_groups" in table and spec.base is None:
             check.problem(doc, "backend.remove_op_groups", "only a spec that extends another can remove its op groups")
@@ -254,6 +262,11 @@ class Loader:
                     if value is not None:
                         text[name] = value
                     break
+        unset = [name for name in INHERITED if spec.base is not None and not any(isinstance(t, dict) and name in t for _, t in tables)]
+        for name in unset:
+            check.problem(doc, f"backend.{name}", "missing required key; neither this spec nor the spec it extends sets it")
+        if unset:
+            return None
         self.check_text(doc, text)
         torch_getter = check.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
         entries: list[PatternConfig] = []

@@ -258,7 +258,11 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
         raw = read_bounded(location.path, MAX_SPEC_BYTES)
     except OSError as error:
         reason = os_error_text(error)
-        if error.errno == errno.ENOENT:
+        if error.errno == errno.ENOENT and location.builtin is not None:
+            from .checks import one_of  # checks imports this module: import it here, not at the top
+
+            reporter.add(name, "", f"no such builtin spec; {one_of(builtin_names(), name, ordered=True)}")
+        elif error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")
         elif reason.startswith(("is ", "leads to ")):
             reporter.add(name, "", f"{reason.removesuffix(', not a regular file')}; expected a TOML spec file")

@@ -13,6 +13,7 @@ from generator.output import write_output
 
 SPEC = "spec/fbgemm.toml"
 COMMON = "spec/op_groups/common.toml"
+REDUCED = "spec/fbgemm_reduce_range.toml"  # extends fbgemm.toml
 
 
 def replace_in(relative: str, old: str, new: str):
@@ -127,6 +128,17 @@ CASES = [
      ["error: spec/fbgemm.toml: file is over 1000000 bytes; a spec may be at most 1000000 bytes"]),
     ("missing_file", lambda root: None, "spec/nothere.toml", ["error: spec/nothere.toml: file not found; expected a TOML spec"]),
     ("directory", lambda root: None, "spec", ["error: spec: is a directory; expected a TOML spec file"]),
+    # extends: what is extended must be a backend spec, found, and not extend back.
+    ("extends_a_catalog", replace_in(REDUCED, 'extends = "fbgemm.toml"', 'extends = "op_groups/common.toml"'), REDUCED,
+     ["error: spec/fbgemm_reduce_range.toml: extends: 'op_groups/common.toml' has no [backend] table; expected a backend "
+      "spec to extend (a file of op groups or dtype configs is named in include)"]),
+    ("extends_a_misspelled_builtin", replace_in(REDUCED, 'extends = "fbgemm.toml"', 'extends = "builtin:fbgem.toml"'), REDUCED,
+     ["error: builtin:fbgem.toml: no such builtin spec; did you mean 'builtin:fbgemm.toml'? expected one of: "]),
+    ("extends_in_a_cycle", replace_in(SPEC, "include = [", 'extends = "fbgemm_reduce_range.toml"\ninclude = ['), REDUCED,
+     ["error: spec/fbgemm.toml: extends: 'fbgemm_reduce_range.toml' extends this spec again (a cycle)"]),
+    ("extends_a_spec_that_sets_no_torch_version", replace_in(SPEC, 'torch_version = "2.13.0"', "#"), REDUCED,
+     ["error: spec/fbgemm_reduce_range.toml: backend.torch_version: missing required key; neither this spec nor the "
+      "spec it extends sets it"]),
 ]
 
 
