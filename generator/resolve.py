@@ -7,6 +7,7 @@ tests do, through this module.
 from __future__ import annotations
 
 import importlib
+import importlib.util
 from typing import Any
 
 from .model import Backend, Origin, Symbol
@@ -44,10 +45,20 @@ def symbol_origins(backend: Backend) -> dict[str, Origin]:
 
 
 def missing_symbols(backend: Backend) -> list[str]:
-    """Each symbol that does not resolve, with the spec file and key that name it."""
+    """Each symbol that does not resolve, with the spec file and key that name it; a
+    top-level package that is not installed at all is one message, not one per symbol."""
     missing = []
+    absent: set[str] = set()
     for path, origin in symbol_origins(backend).items():
-        found = problem(Symbol(path))
+        symbol = Symbol(path)
+        root = symbol.module.split(".")[0]
+        if root in absent:
+            continue
+        if importlib.util.find_spec(root) is None:
+            absent.add(root)
+            missing.append(f"{origin.file}: {origin.key}: {path}: {root} is not installed; resolving a spec's symbols needs it importable here")
+            continue
+        found = problem(symbol)
         if found:
             missing.append(f"{origin.file}: {origin.key}: {path}: {found}")
     return missing
