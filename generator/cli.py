@@ -12,6 +12,7 @@ from .errors import SpecError
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
+from .model import Origin
 from .output import OutputError, tidy, write_output
 from .text import printable
 
@@ -210,11 +211,17 @@ def _warn_shadowed(jobs: list[Job]) -> None:
             print(
                 printable(
                     f"warning: {winner.origin.file}: {winner.origin.key}: pattern {winner.pattern_text} "
-                    f"is registered again and replaces {replaced.origin.key} "
-                    "(BackendConfig keeps one config per pattern; mark it replaces_earlier = true if intended)"
+                    f"(from {winner.origin.use}) is registered again and replaces the one "
+                    f"from {replaced.origin.use} ({_where(replaced.origin, winner.origin.file)}); "
+                    "BackendConfig keeps one config per pattern: mark it replaces_earlier = true if intended"
                 ),
                 file=sys.stderr,
             )
+
+
+def _where(origin: Origin, file: str) -> str:
+    """An origin's key, with its file when that is another file."""
+    return origin.key if origin.file == file else f"{origin.file}: {origin.key}"
 
 
 def _write(jobs: list[Job], force: bool) -> tuple[int, bool]:

@@ -193,7 +193,8 @@ class Expander:
         where = key
         if row is not None:
             where += f" (for_each[{row.index}])" if row.doc is section.doc else f" (with {row.doc.name}: {row.key})"
-        return PatternConfig(op_group=group.name, origin=Origin(section.doc.name, where), dtype_configs=configs, **found.fields)
+        use = f"{doc.name}: {configs_key.removesuffix('.dtype_configs')}"
+        return PatternConfig(op_group=group.name, origin=Origin(section.doc.name, where, use), dtype_configs=configs, **found.fields)
 
     def constrained(self, doc: Document, config: DTypeConfig, name: str, constraints: Any, key: str) -> DTypeConfig:
         cache_key = (config.name, name)

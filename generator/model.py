@@ -201,6 +201,7 @@ class Origin:
 
     file: str
     key: str
+    use: str = ""  # for a pattern entry: the op group use that expanded it ("spec.toml: backend.op_groups[2]")
 
 
 @dataclass(frozen=True)
