@@ -60,6 +60,9 @@ def test_an_unmarked_re_registration_is_warned_about_and_generation_succeeds(wor
     assert all("registered again" in line and "spec/op_groups/common.toml" in line for line in warnings)
     assert any("torch.ao.nn.intrinsic.ConvReLU2d" in line for line in warnings)
     assert all("replaces_earlier = true" in line for line in warnings)
+    # Both registrations come from the conv group's one use: the warning says which.
+    assert all("(from spec/fbgemm.toml: backend.op_groups[0]) is registered again and replaces the one "
+               "from spec/fbgemm.toml: backend.op_groups[0] (op_groups.conv.sections[" in line for line in warnings), warnings
 
 
 def test_check_passes_when_fresh(workspace):
