@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 3083105822375265e15f5f892e436e0b495e29215402245c40f1a20d55931c52
-# Signature sha256: 5da6a565ecdbddaeab29a0f189a52927dbf3616493a838305531b6a6e6363ded
+# Inputs sha256: f963880a0e28875e3d8399a09dd67c79e65b10c40d9b1388dd9ff4092c130d42
+# Signature sha256: a34f1a7fe9cc05c6a771768c7c28203b55349d696a4a67b3369e4e90334ebe68
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5fd862387fd7aa49dffbb78ef3d08d56b70278ddf2987b2714d9fbc0233b85f2
-# Signature sha256: e797cfd4a33e228bd2b13cc372312e82b94a1cbd119d6a66ef4037147328f9ab
+# Inputs sha256: f915f27b3847fee8633540f9e305aaded3130ff00f9f1e255c69aaf179398b1d
+# Signature sha256: a2253e91b743bef0f51c2e5bec085c31341a39fb5902d1bd83c7640d0db111e0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

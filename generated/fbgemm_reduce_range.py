@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ed148151d2581376fc20fe704da755be262d4b20fa3332ddeae00740d3a0d4eb
-# Signature sha256: 434edd5b641fc4545f1351ec0b37824483ffc8a696584bd9ade0d5c0df99af8b
+# Inputs sha256: 9f56d7c7823ab2072ab66c66bf2912b8acfa4b0bee2743c76347789af2298e2f
+# Signature sha256: 97e0967798fc063193ef1066183e592460ba1385dd74b33742f60f4784a7cbb3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: bfd14238e22419385eec2f3548f59d34f0dd05e4d2fd9143f28865232bd67fce
-# Signature sha256: 6eead0037215595074fff38ef93a8998959d8909b5255bf7a0d3df49b6ffc82f
+# Inputs sha256: e1c48d2468b0c7542270d88f9437aef489a67dd3f2643c175d85b8ca9a8bc8dd
+# Signature sha256: 6340cfb14ba4139faba9d1144f0404ca0f4cf7c5625e8f11d0c7f19e787d146e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

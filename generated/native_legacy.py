@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 97848cc281568573edeb93ae7bf35ac72e5b531fea3e6882f38b622f87e0cd56
-# Signature sha256: e9722256381596d98b08a37dc2dcc51711380070063a14725197fbedf118c1a7
+# Inputs sha256: 19235668b8ea64ad3a67dddc333986ea4316826427664a328e3495b1365af047
+# Signature sha256: 7d4e5a0e05c88f10f45febe786634ff4eaac2a624388c576efc44a462d5c39f9
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

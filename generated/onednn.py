@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 709aad330e4b4385da2e380cfad8de4abba710fe01e6b2fb887a263b21fcf33f
-# Signature sha256: b805c37105bcc1f285ede1b8b901220bb6817e6bd54a13f9c0fdf54467492b5f
+# Inputs sha256: 06a234961da09c7e737959ef7bdc1021ce8a5b233c6d6eba5574e36a01a82f0f
+# Signature sha256: c32266c52e504a9c2815690ebfa484ca9cf49f5289b359e89c3eec2186065abf
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 24ccac4df567f9d77018070338f8e16e4617ce5b6621344ba0e6fdf3c186960f
-# Signature sha256: 5d0d32a891704a90f66186ac655e6518f4674a4439319f092fca147ba8570b2c
+# Inputs sha256: 98329d9a5399b6855617967541f8c85e53e78f5c3914b6177ad4cbdb09eca50b
+# Signature sha256: e21be333fb7f8666754f75f1cf8d19b4a089b741971ca45414a67a299a1bdedb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

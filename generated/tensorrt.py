@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c0bd5cd852287d9eca9887f987987bd250b12ce2d59d232766f5d4521b7e05a3
-# Signature sha256: 4ec6e8e7db86f7479280c61fe11286e0c0d377143252d358c8465239b0cdf599
+# Inputs sha256: 96ed96b180838f67720aca6a057254e5ce51f8b3b6d826798c94d7f891621ddd
+# Signature sha256: aef166c460a2704e73569ca2fb24850f96ed07c20ad0768e987fff78c82e9109
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0741a14de35b4fd135858eb736659f69dc983e0c985b1fcec2f1006c4b79a5e4
-# Signature sha256: 7ea10ba3c8bafa14f34687ad67be6c5005d7ce17850f19ff4ee7812093ad2fd1
+# Inputs sha256: f811016aaea839c7ae55b6a474c8eee2ab48225eb591e7a5bc58df910f6063c0
+# Signature sha256: c3d7bc15ee4f002c9d23c7bd3a9551a87dc219474b2419c34fe5ea4c3fda3e59
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

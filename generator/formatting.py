@@ -50,6 +50,8 @@ def build_module(backend: Backend, command: str) -> str:
 def format_module(rendered: RenderedModule, inputs: str) -> str:
     """The final module text: formatted, pattern configs spliced in, signed."""
     module = _black(rendered.module, BLACK_MODE)
+    if not rendered.has_entries:
+        return sign([module], inputs)
     marker = f"{' ' * ENTRY_INDENT}{ENTRIES_MARKER},\n"
     if module.count(marker) != 1:
         raise ValueError("the rendered module lost its pattern config marker")

@@ -87,6 +87,7 @@ class RenderedModule:
 
     module: str
     entries: Iterator[tuple[str, str]]  # (comment, BackendPatternConfig.from_dict(...) source)
+    has_entries: bool  # without any, the module has no ENTRIES_MARKER
 
 
 def render(backend: Backend, header: list[str]) -> RenderedModule:
@@ -105,12 +106,12 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
         getter=backend.getter,
         getter_doc=docstring(backend.doc),
         backend_name=string_literal(backend.name),
-        entries_marker=ENTRIES_MARKER,
+        entries_marker=ENTRIES_MARKER if backend.pattern_configs else None,
     )
     entry = environment().get_template(ENTRY_TEMPLATE)
     replacing = {id(shadowed.winner) for shadowed in backend.shadowed}
     entries = ((_comment(config, id(config) in replacing), entry.render(items=_items(config, plan))) for config in backend.pattern_configs)
-    return RenderedModule(module, entries)
+    return RenderedModule(module, entries, has_entries=bool(backend.pattern_configs))
 
 
 def _sorted_names(names: list[str]) -> list[str]:
@@ -122,7 +123,7 @@ def _stdlib_imports(plan: ImportPlan, helpers: dict[str, bool]) -> list[str]:
     lines = ["import importlib"]
     lines += [f"import {module}" for module in plan.plain if is_stdlib(module)]
     typing = []
-    if helpers["sequential_fuser"] or helpers["node_at"] or helpers["nodes_at"]:
+    if any(helpers.values()):  # every helper, and every declared fuser, annotates with Callable
         lines.append("from collections.abc import Callable")
     if any(helpers.values()):
         typing.append("Any")
@@ -142,10 +143,19 @@ def _third_party_imports(plan: ImportPlan, backend_config_names: tuple[str, ...]
 
 
 def _backend_config_names(backend: Backend) -> tuple[str, ...]:
-    names = [name for name in BACKEND_CONFIG_NAMES if name != "DTypeWithConstraints"]
-    if backend.constraints or any(_has_constraints(config) for config in backend.dtype_configs):
-        names.append("DTypeWithConstraints")
-    return tuple(sorted(names))
+    """The names the module uses: importing one it never uses is a lint finding."""
+    configs = backend.pattern_configs
+    used = {
+        "BackendConfig": True,
+        "BackendPatternConfig": bool(configs),
+        "DTypeConfig": bool(backend.dtype_configs),
+        "DTypeWithConstraints": bool(backend.constraints) or any(_has_constraints(config) for config in backend.dtype_configs),
+        "ObservationType": any(
+            config.observation_type != DEFAULT_OBSERVATION_TYPE or config.num_tensor_args_to_observation_type for config in configs
+        ),
+    }
+    assert set(used) == set(BACKEND_CONFIG_NAMES)
+    return tuple(sorted(name for name, wanted in used.items() if wanted))
 
 
 def _has_constraints(config: DTypeConfig) -> bool:
