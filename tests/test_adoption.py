@@ -9,24 +9,35 @@ import os
 import shutil
 import subprocess
 import sys
-import textwrap
 from pathlib import Path
 
 import pytest
 
 from conftest import REPO
+from generator import __version__
 
-TEN_LINE_SPEC = textwrap.dedent(
-    """\
-    # torch's FBGEMM config without the RNN and embedding op groups.
-    extends = "builtin:fbgemm.toml"
 
-    [backend]
-    getter = "get_my_fbgemm_backend_config"
-    output = "../my_project/fbgemm_backend_config.py"
-    remove_op_groups = ["rnn_op", "embedding_op"]
-    """
-)
+def _readme_block(after: str, language: str) -> str:
+    """The README's first ```language block after the line ``after``."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    rest = readme.split(after, 1)[1]
+    return rest.split(f"```{language}\n", 1)[1].split("```\n", 1)[0]
+
+
+# What the README's "Customizing a backend" section shows, word for word.
+TEN_LINE_SPEC = _readme_block("`spec/my_fbgemm.toml`, the whole spec:", "toml")
+PRE_COMMIT_CONFIG = _readme_block("`.pre-commit-config.yaml`:", "yaml")
+
+GELU_TYPO = """
+[[backend.op_groups]]
+name = "gelu"
+dtype_configs = ["fbgemm_default_op_quint8_dtype_config"]
+
+[op_groups.gelu]
+[[op_groups.gelu.sections]]
+[[op_groups.gelu.sections.patterns]]
+pattern = "torch.nn.GELUU"
+"""
 
 
 def run(*args: str | Path, cwd: Path, env: dict | None = None, timeout: int = 600) -> subprocess.CompletedProcess:
@@ -55,7 +66,9 @@ def project_at_a_revision(tmp_path_factory) -> tuple[Path, str]:
     git("init", "-q", cwd=clone)
     git("add", "-A", cwd=clone)
     git("commit", "-q", "-m", "snapshot", cwd=clone)
-    return clone, git("rev-parse", "HEAD", cwd=clone)
+    # Tagged from the version, as releases are: the README's `rev:` names the tag.
+    git("tag", "-a", f"v{__version__}", "-m", "release", cwd=clone)
+    return clone, f"v{__version__}"
 
 
 @pytest.fixture(scope="module")
@@ -105,6 +118,9 @@ def test_a_ten_line_spec_from_the_packaged_fbgemm_spec_gives_a_lint_clean_module
     assert run(ruff, "check", "--isolated", "--fix", module, cwd=user).returncode == 0
     assert module.read_bytes() == before
     assert run(installed_wheel / "bin" / "backendconfig-gen", "--check", "spec/my_fbgemm.toml", cwd=user).returncode == 0
+    # mypy --strict, with torch's types from this test's environment.
+    mypy = run(Path(sys.executable).with_name("mypy"), "--strict", "--cache-dir", tmp_path / "mypy-cache", module, cwd=user)
+    assert mypy.returncode == 0 and "Success: no issues found in 1 source file" in mypy.stdout, mypy.stdout
 
 
 def test_pre_commit_hooks_from_a_git_revision_regenerate_and_check(project_at_a_revision, tmp_path):
@@ -112,23 +128,15 @@ def test_pre_commit_hooks_from_a_git_revision_regenerate_and_check(project_at_a_
     user = tmp_path / "user"
     (user / "spec").mkdir(parents=True)
     (user / "spec" / "my_fbgemm.toml").write_text(TEN_LINE_SPEC)
+    assert f"rev: {revision}\n" in PRE_COMMIT_CONFIG
     (user / ".pre-commit-config.yaml").write_text(
-        textwrap.dedent(
-            f"""\
-            repos:
-              - repo: {clone}
-                rev: {revision}
-                hooks:
-                  - id: backendconfig-gen
-                    args: [spec/my_fbgemm.toml]
-                  - id: backendconfig-gen-check
-                    args: [spec/my_fbgemm.toml]
-            """
-        )
+        PRE_COMMIT_CONFIG.replace("<URL or path of a clone of this repository>", str(clone))
     )
     git("init", "-q", cwd=user)
     git("add", "-A", cwd=user)
-    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home")}
+    # The environment activated (the resolve hook runs its python, which has torch).
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ.get('PATH', '')}"
+    env = {"PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"), "PATH": path}
     pre_commit = Path(sys.executable).with_name("pre-commit")
 
     # The module does not exist yet: the regenerate hook writes it, and fails the run.
@@ -150,6 +158,15 @@ def test_pre_commit_hooks_from_a_git_revision_regenerate_and_check(project_at_a_
     assert '"pattern": nn.BatchNorm2d,' not in module.read_text()  # the bn group's own pattern is gone
     git("add", "-A", cwd=user)
     assert run(pre_commit, "run", "--all-files", cwd=user, env=env).returncode == 0
+
+    # A typo in a symbol generates; the resolve hook names it, with file and key.
+    git("add", "-A", cwd=user)
+    spec.write_text(spec.read_text() + GELU_TYPO)
+    resolve = run(pre_commit, "run", "backendconfig-gen-resolve", "--all-files", cwd=user, env=env)
+    assert resolve.returncode == 1, resolve.stdout
+    assert ("error: spec/my_fbgemm.toml: op_groups.gelu.sections[0].patterns[0]: torch.nn.GELUU: "
+            "torch.nn has no attribute 'GELUU'") in resolve.stdout
+    spec.write_text(spec.read_text().replace(GELU_TYPO, ""))
 
     # The check hook alone fails on a hand edit and changes nothing.
     module.write_text(module.read_text().replace("nn.Conv1d,", "nn.Conv2d,", 1))
