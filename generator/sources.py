@@ -283,6 +283,11 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
     except UnicodeDecodeError as error:
         reporter.add(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
         return None
+    deep_key = _deep_dotted_key(text)
+    if deep_key is not None:
+        # tomllib's time and memory grow with the square of a key's parts: refuse before parsing.
+        reporter.add(name, "", f"a dotted key of more than {MAX_NESTING} parts; a spec may nest at most {MAX_NESTING} deep", deep_key)
+        return None
     try:
         data = tomllib.loads(text, parse_float=_parse_float)
     except tomllib.TOMLDecodeError as error:
@@ -312,6 +317,26 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
         reporter.add(name, "", f"values nest {depth} deep; a spec may nest at most {MAX_NESTING} deep")
         return None
     return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"))
+
+
+# MAX_NESTING + 1 key parts in a row: bare or quoted.
+_DOTTED_KEY = re.compile(r"""(?:(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')[ \t]*\.[ \t]*){%d,}""" % MAX_NESTING)
+_STRINGS_AND_COMMENTS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+
+
+def _deep_dotted_key(text: str) -> int | None:
+    """The line of the first key (or table header) of more than MAX_NESTING dotted
+    parts, found in linear time; strings and comments, which may hold dots, are
+    blanked out first, when the raw text has such a run at all."""
+    if _DOTTED_KEY.search(text) is None:
+        return None
+
+    def blank(token: re.Match[str]) -> str:
+        return ("" if token[0].startswith("#") else '""') + "\n" * token[0].count("\n")
+
+    stripped = _STRINGS_AND_COMMENTS.sub(blank, text)
+    found = _DOTTED_KEY.search(stripped)
+    return None if found is None else stripped.count("\n", 0, found.start()) + 1
 
 
 def _long_number(text: str) -> re.Match[str] | None:
