@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from . import __version__
-from .errors import SpecError
+from .errors import SpecError, Terminated
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
@@ -127,7 +127,7 @@ def _terminate_cleanly() -> dict[int, object]:
     files are removed on the way out."""
 
     def handler(signum: int, frame: object) -> None:
-        raise SystemExit(128 + signum)
+        raise Terminated(128 + signum)
 
     signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
     return {signum: signal.signal(signum, handler) for signum in signals}

@@ -10,6 +10,7 @@ import importlib
 import importlib.util
 from typing import Any
 
+from .errors import running_user_code
 from .model import Backend, Origin, Symbol
 
 
@@ -22,7 +23,8 @@ def resolve(symbol: Symbol) -> Any:
 def problem(symbol: Symbol) -> str | None:
     """Why ``symbol`` does not resolve, or None when it does."""
     try:
-        module = importlib.import_module(symbol.module)
+        with running_user_code():
+            module = importlib.import_module(symbol.module)
     except ImportError as error:
         return f"cannot import {symbol.module} ({error})"
     except Exception as error:  # importing a user's module may fail in any way

@@ -276,3 +276,8 @@ def fusion_mistakes() -> BackendConfig:
     configs[2]._set_root_node_getter(_WRONG_POSITIONS["nested"])
     configs[1].fuser_method = None
     return BackendConfig("fusions").set_backend_pattern_configs(configs)
+
+
+def exits_quietly():
+    """A function that ends the process as if all were well: never 'no differences'."""
+    raise SystemExit(0)

@@ -116,6 +116,25 @@ def test_bad_input_exits_2_with_one_line_per_problem(old, new, capsys, monkeypat
     assert "Traceback" not in err
 
 
+def test_a_side_that_calls_sys_exit_or_is_not_a_regular_file_is_bad_input(tmp_path):
+    """Run as users run it: user code calling sys.exit(0) must not read as 'equal', and
+    a module side is read as a bounded regular file (a FIFO would hang, /dev/zero fill
+    the memory)."""
+    os.mkfifo(tmp_path / "fifo.py")
+    (tmp_path / "zero.py").symlink_to("/dev/zero")
+    (tmp_path / "exits.py").write_text("raise SystemExit(0)\n")
+    cases = [
+        ("diff_cases:exits_quietly", "error: diff_cases:exits_quietly: exits_quietly() raised ExitCalled: it called sys.exit(0)"),
+        (str(tmp_path / "fifo.py"), "is a FIFO"),
+        (str(tmp_path / "zero.py"), "leads to /dev/zero, a device or kernel interface file; expected a regular file"),
+        (str(tmp_path / "exits.py"), "cannot run it: ExitCalled: it called sys.exit(0)"),
+    ]
+    for side, message in cases:
+        result = run_generator("diff", "tests/diff_specs/small.toml", side, env={"PYTHONPATH": f"{REPO}:{REPO / 'tests'}"})
+        assert (result.returncode, result.stdout) == (2, ""), (side, result.stdout, result.stderr)
+        assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ") and message in result.stderr, result.stderr
+
+
 def test_bad_usage_exits_2(capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["diff", "tests/diff_specs/small.toml", "tests/diff_specs/small.toml", "--format", "html"])

@@ -36,6 +36,7 @@ import torch
 import torch.fx
 from torch.ao.quantization.utils import MatchAllNode
 
+from ..errors import running_user_code
 from .description import Behaviour, Outcome, without_addresses
 from .public_names import PublicNames
 
@@ -107,7 +108,8 @@ def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool, names: Publi
                 return Behaviour(name, None, str(reason))
             arguments = _forward(matched) if forward_order else (matched if isinstance(matched, tuple) else (matched,))
             try:
-                result = fuser(case.is_qat, *arguments)
+                with running_user_code():
+                    result = fuser(case.is_qat, *arguments)
             except Exception as error:  # noqa: BLE001 - raising the same error is the same behaviour
                 outcomes.append(Outcome(case.label, _raised(error)))
                 continue
@@ -129,7 +131,8 @@ def getter_behaviour(getter: Callable, key: Any, names: PublicNames) -> Behaviou
 
     pattern = nodes(key, "node_pattern")
     try:
-        result = getter(pattern)
+        with running_user_code():
+            result = getter(pattern)
     except Exception as error:  # noqa: BLE001
         return Behaviour(names.name_of(getter), (Outcome("node_pattern", _raised(error)),))
     where = _positions(result, positions, names)

@@ -26,10 +26,11 @@ from typing import Any
 import torch
 from torch.ao.quantization.backend_config import BackendConfig
 
-from ..errors import SpecError
+from ..errors import SpecError, running_user_code
 from ..formatting import build_module
 from ..loader import load_backend
 from ..model import Backend, Origin, Symbol
+from ..output import OutputError, read_output
 from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
 from .generated_source import Unresolved, run_generated_source
@@ -137,8 +138,9 @@ def load_generated(
     torch lacks is reported with the spec file and key that name it."""
     module_name = _identifier(Path(backend.default_output).stem)
     try:
-        run = run_generated_source(source, f"<generated from {label}>", module_name)
-        config = getattr(run.module, backend.getter)()
+        with running_user_code():
+            run = run_generated_source(source, f"<generated from {label}>", module_name)
+            config = getattr(run.module, backend.getter)()
     except Exception as error:  # noqa: BLE001 - the installed torch rejects the config
         raise SideBuildError(
             [f"{label}: the generated module fails with torch {installed_torch()}: {type(error).__name__}: {error}"]
@@ -182,11 +184,17 @@ def _where(origins: dict[str, list[Origin]], item: Unresolved, label: str, renam
 
 def _module_side(path: Path, label: str) -> Side:
     try:
-        source = path.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as error:
-        raise SideError([f"{label}: cannot read: {getattr(error, 'strerror', None) or error}"]) from None
+        content = read_output(path)  # a regular file, read with a bound
+        if content is None:
+            raise SideError([f"{label}: file not found; expected a generated module"])
+        source = content.decode("utf-8")
+    except OutputError as error:
+        raise SideError([f"{label}: {error}"]) from None
+    except UnicodeDecodeError:
+        raise SideError([f"{label}: not UTF-8 text; expected a generated module"]) from None
     try:
-        run = run_generated_source(source, str(path), _identifier(path.stem))
+        with running_user_code():
+            run = run_generated_source(source, str(path), _identifier(path.stem))
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: cannot run it: {type(error).__name__}: {error}"]) from None
     # The getter is the one function the module exports; the rest are dtype configs.
@@ -206,7 +214,8 @@ def load_function_side(
 ) -> Side:
     """``MODULE:FUNCTION``: import the module, call the function."""
     try:
-        module = importlib.import_module(module_name)
+        with running_user_code():
+            module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is bad input
         raise SideError([f"{label}: cannot import {module_name}: {type(error).__name__}: {error}"]) from None
     function = getattr(module, function_name, None)
@@ -227,7 +236,8 @@ def load_function_side(
 
 def _call(function: Any, name: str, label: str) -> BackendConfig:
     try:
-        config = function()
+        with running_user_code():
+            config = function()
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: {name}() raised {type(error).__name__}: {error}"]) from None
     if not isinstance(config, BackendConfig):

@@ -28,6 +28,7 @@ from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.behaviour import fuser_behaviour, getter_behaviour
 from ..compare.differ import same
 from ..compare.public_names import PublicNames
+from ..errors import running_user_code
 from .groups import SharedCatalog
 from .live import ExtractError
 
@@ -65,7 +66,8 @@ class Namer:
         if "." in qualname or module == "__main__" or not all(is_identifier(part) for part in f"{module}.{qualname}".split(".")):
             raise ExtractError(f"{where}: {shown} cannot be imported by a generated module; expected a module-level function of an importable module")
         try:
-            found = getattr(importlib.import_module(module), qualname, None)
+            with running_user_code():
+                found = getattr(importlib.import_module(module), qualname, None)
         except Exception:  # noqa: BLE001
             found = None
         if found is not value:
@@ -189,7 +191,8 @@ def _probe(getter: Any, key: Any) -> list[tuple[tuple[int, ...], bool]] | None:
 
     structure = tagged(key, ())
     try:
-        result = getter(structure)
+        with running_user_code():
+            result = getter(structure)
     except Exception:  # noqa: BLE001 - a getter that needs more than positions is named, not probed
         return None
     if isinstance(result, torch.fx.Node) and result in positions:
