@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f963880a0e28875e3d8399a09dd67c79e65b10c40d9b1388dd9ff4092c130d42
-# Signature sha256: a34f1a7fe9cc05c6a771768c7c28203b55349d696a4a67b3369e4e90334ebe68
+# Inputs sha256: 7a58d7328c0d44ad7224e58f9cb834e8b6d94d5562592935528eb8ad30bb78a2
+# Signature sha256: bdd9d6ef323a0cb329f386d5b287fa67fbea22efc750248f8e073eca7e6c65fb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f915f27b3847fee8633540f9e305aaded3130ff00f9f1e255c69aaf179398b1d
-# Signature sha256: a2253e91b743bef0f51c2e5bec085c31341a39fb5902d1bd83c7640d0db111e0
+# Inputs sha256: 4fb5471bf059c73e9a577f9258f628a87539bdb7a6db9e961f3ad64e8137504d
+# Signature sha256: 7444a53e9a0e3ad951ab55eab287ee2c750f1bf11ed9ea45c12d5df0361a7c22
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

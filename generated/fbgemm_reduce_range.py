@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9f56d7c7823ab2072ab66c66bf2912b8acfa4b0bee2743c76347789af2298e2f
-# Signature sha256: 97e0967798fc063193ef1066183e592460ba1385dd74b33742f60f4784a7cbb3
+# Inputs sha256: 482fa354cba6ac4acf7577536e68729b9bc2788d5309459c5cc2106e8c9b2679
+# Signature sha256: 1431fd6bf0052c8e7bf6f4b757a7c26539fb5776e703060342e60237f5aebc70
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

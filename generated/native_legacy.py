@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 19235668b8ea64ad3a67dddc333986ea4316826427664a328e3495b1365af047
-# Signature sha256: 7d4e5a0e05c88f10f45febe786634ff4eaac2a624388c576efc44a462d5c39f9
+# Inputs sha256: 2eb06de462457d2aaafdbb9582318c79d7e8616304e44c33afd6ee0b497a869a
+# Signature sha256: abbb7ec08116d78f5b35f9fa4353a82ddf8bf2638f0b04f41df23567672e2735
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

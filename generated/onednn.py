@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 06a234961da09c7e737959ef7bdc1021ce8a5b233c6d6eba5574e36a01a82f0f
-# Signature sha256: c32266c52e504a9c2815690ebfa484ca9cf49f5289b359e89c3eec2186065abf
+# Inputs sha256: d86d787086ab07f8e47880c40204849ca4938e423b6955b1786eb6b1bdecb195
+# Signature sha256: 3323def3cafe7d78487b8f4652740cd07159f6eb343d2bef2d45f989ad9c42be
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

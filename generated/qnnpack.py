@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 98329d9a5399b6855617967541f8c85e53e78f5c3914b6177ad4cbdb09eca50b
-# Signature sha256: e21be333fb7f8666754f75f1cf8d19b4a089b741971ca45414a67a299a1bdedb
+# Inputs sha256: 4d2262873d5a6a7eb851a00417d01c271d7edd38d8c7244cfe4105d3393b0fbe
+# Signature sha256: d0cbc4209ea03a11589b866e543aa79620257c0ff140d867426a921dde0bd894
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

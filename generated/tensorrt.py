@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 96ed96b180838f67720aca6a057254e5ce51f8b3b6d826798c94d7f891621ddd
-# Signature sha256: aef166c460a2704e73569ca2fb24850f96ed07c20ad0768e987fff78c82e9109
+# Inputs sha256: fb60eb54599c2212ddcb92106409175ffb2b7ea4980ea97f12dfdc870d05866d
+# Signature sha256: bc412ee815e0ec03278724085501452d88cc3cecbfa8c17630b02a941532c2b4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f811016aaea839c7ae55b6a474c8eee2ab48225eb591e7a5bc58df910f6063c0
-# Signature sha256: c3d7bc15ee4f002c9d23c7bd3a9551a87dc219474b2419c34fe5ea4c3fda3e59
+# Inputs sha256: 208a9270929b017cac16dc4d0c1aa82209277608321876c2e1b4a0ffa913262e
+# Signature sha256: 72b1b2ab0699dce25a5a8da887d8b5166af893a4d94f9c6201692d3e17a19e24
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

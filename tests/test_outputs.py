@@ -8,6 +8,7 @@ from __future__ import annotations
 import fcntl
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -279,6 +280,9 @@ VERDICTS = [
     ("body_edited", _edit_body, "hand-edited (it no longer matches its signature)"),
     ("header_edited", _edit_header, "hand-edited (it no longer matches its signature)"),
     ("no_final_newline", lambda d: d[:-1], "hand-edited (it no longer matches its signature)"),
+    # A valid digest of other inputs: the signature shows the edit; nothing else changed.
+    ("inputs_digest_edited", lambda d: re.sub(rb"(# Inputs sha256: )[0-9a-f]", rb"\g<1>0", d, count=1),
+     "hand-edited (it no longer matches its signature)"),
 ]
 
 
@@ -304,6 +308,14 @@ def test_check_names_the_input_that_changed(project):
     result = run("--check", "small.toml", cwd=root)
     assert result.returncode == 1
     assert result.stderr.decode() == f"small.py: stale (small.toml changed since it was generated); regenerate with: {COMMAND}\n1 stale, 0 fresh\n"
+    # ... and both, when the module was edited too.
+    output = root / "small.py"
+    output.write_bytes(_edit_body(output.read_bytes()))
+    result = run("--check", "small.toml", cwd=root)
+    assert result.stderr.decode() == (
+        "small.py: hand-edited (it no longer matches its signature); also stale (small.toml changed since it was "
+        f"generated); regenerate with: {COMMAND}\n1 stale, 0 fresh\n"
+    )
 
 
 def test_a_crlf_checkout_of_the_spec_is_fresh(project):
