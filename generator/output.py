@@ -15,6 +15,7 @@ import re
 import signal
 import stat
 import tempfile
+import time
 from pathlib import Path
 from typing import Iterator
 
@@ -134,16 +135,22 @@ def tidy(path: Path) -> None:
         remove_stale_temporaries(_target(path))
 
 
+# A writer locks its temporary file right after creating it. Until then the lock
+# cannot tell a live writer from a killed one; the process ID can, unless it was
+# reused: past this age a file that nobody locks is stale whatever its process ID.
+UNLOCKED_GRACE_SECONDS = 60
+
+
 def remove_stale_temporaries(target: Path) -> None:
     """Remove temporary files a killed run left beside ``target``; a live run's are
-    kept (its process exists, or it still holds the file's lock)."""
+    kept (it holds the file's lock, or it has just created the file)."""
     try:
         names = os.listdir(target.parent)
     except OSError:
         return
     for name in names:
         match = _TEMPORARY.match(name)
-        if match is None or match["name"] != target.name or _alive(int(match["pid"])):
+        if match is None or match["name"] != target.name:
             continue
         stale = target.parent / name
         try:
@@ -151,7 +158,9 @@ def remove_stale_temporaries(target: Path) -> None:
         except OSError:
             continue
         try:
-            if stat.S_ISREG(os.fstat(descriptor).st_mode) and _lock(descriptor, blocking=False):
+            info = os.fstat(descriptor)
+            young = time.time() - info.st_mtime < UNLOCKED_GRACE_SECONDS
+            if stat.S_ISREG(info.st_mode) and _lock(descriptor, blocking=False) and not (young and _alive(int(match["pid"]))):
                 stale.unlink()
         except OSError:
             pass

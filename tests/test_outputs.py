@@ -433,6 +433,22 @@ def test_stale_temporary_files_are_removed_by_the_next_run_that_writes_the_outpu
     assert held.exists() and other.exists()  # another output's files are not this run's business
 
 
+def test_a_stale_temporary_file_whose_process_id_was_reused_is_removed_once_old(project):
+    """PID 1 always exists: a file left by a killed run whose PID now belongs to
+    another process is removed when nobody locks it and it is older than a writer
+    needs to lock it; a just-created one may be a live writer's, and stays."""
+    root = project.parent
+    old = root / ".small.py.1.reused01.backendconfig-gen.tmp"
+    young = root / ".small.py.1.reused02.backendconfig-gen.tmp"
+    for path in (old, young):
+        path.write_bytes(b"half a module")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    result = run("small.toml", cwd=root)
+    assert result.returncode == 0, result.stderr
+    assert not old.exists() and young.exists()
+
+
 def test_a_signal_right_after_the_temporary_file_is_created_still_removes_it(project):
     """The narrowest window: SIGTERM arrives once the temporary file exists but
     before the writer has its name (sent from inside mkstemp, so it always lands
