@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7a58d7328c0d44ad7224e58f9cb834e8b6d94d5562592935528eb8ad30bb78a2
-# Signature sha256: bdd9d6ef323a0cb329f386d5b287fa67fbea22efc750248f8e073eca7e6c65fb
+# Inputs sha256: c8fd97ec52a04851d21edb773ff396dd60136df0be2eb8e717f891151112ab9c
+# Signature sha256: 2a6104d7cc4911624f58fa53f31bcd6844498b1dec5b5b0ab0219b8baea0bad8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

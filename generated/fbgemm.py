@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4fb5471bf059c73e9a577f9258f628a87539bdb7a6db9e961f3ad64e8137504d
-# Signature sha256: 7444a53e9a0e3ad951ab55eab287ee2c750f1bf11ed9ea45c12d5df0361a7c22
+# Inputs sha256: bbe6fe9af1fd2d8230c3f217f6928bb250e6b4fbb16aaa7e50cc76de5f042f8c
+# Signature sha256: ad1536a76d5b7b7caabe39d99a936fb77449e9ee13d16cb1a599d3fcd715c4d1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

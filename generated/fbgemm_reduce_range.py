@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 482fa354cba6ac4acf7577536e68729b9bc2788d5309459c5cc2106e8c9b2679
-# Signature sha256: 1431fd6bf0052c8e7bf6f4b757a7c26539fb5776e703060342e60237f5aebc70
+# Inputs sha256: bd2c9c5c4436f629c82ee97fc81f97278eddb2dda504642b77d9f9174f9ae788
+# Signature sha256: e99057d4beb4d9d8ccca60b5c7c41286264061cde9c8cfb979246855039e168c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ea7ecbb431d00d043e6cd1378daa3ae3efdc2eeb278af1c1d11873b673b6acf1
-# Signature sha256: 08974b7b5b86b17cd520f29e59437379d822c0679241703469740cadbac95b2f
+# Inputs sha256: ffbbc019a91cf574759eeda655ba7e82eb7992d481c1ee27aecc34a96790c26f
+# Signature sha256: 67f01a066190eb9ace0d8c9b504de03309d6e1c24112ec928abbbd2e2e803837
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2eb06de462457d2aaafdbb9582318c79d7e8616304e44c33afd6ee0b497a869a
-# Signature sha256: abbb7ec08116d78f5b35f9fa4353a82ddf8bf2638f0b04f41df23567672e2735
+# Inputs sha256: d70196249a01532bfb3ab197166221e6845de59be0b507955aa3e9c63ea8df3f
+# Signature sha256: 59bf3f3d4b42f65c0a646e95fed6ad791760c0078f58620ad0e04be3784ae4c2
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

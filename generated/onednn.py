@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d86d787086ab07f8e47880c40204849ca4938e423b6955b1786eb6b1bdecb195
-# Signature sha256: 3323def3cafe7d78487b8f4652740cd07159f6eb343d2bef2d45f989ad9c42be
+# Inputs sha256: f9cca09dd87e20a2135fa3e592dd8ec2b0957ac46ccffa6fdef81c1b5add0b82
+# Signature sha256: 51504666e8e7a6e992fe72571d0d3e296109ed311217052c2455db975dbb63dc
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4d2262873d5a6a7eb851a00417d01c271d7edd38d8c7244cfe4105d3393b0fbe
-# Signature sha256: d0cbc4209ea03a11589b866e543aa79620257c0ff140d867426a921dde0bd894
+# Inputs sha256: 159cd37a0b9d1a739de91c659c42cb653cb1fdbbb20c2b7da41e3f4016861037
+# Signature sha256: f8091deba746adad2c11844f0986a6faf7e96cddab21428ef15cffcd87fafa24
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

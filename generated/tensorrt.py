@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: fb60eb54599c2212ddcb92106409175ffb2b7ea4980ea97f12dfdc870d05866d
-# Signature sha256: bc412ee815e0ec03278724085501452d88cc3cecbfa8c17630b02a941532c2b4
+# Inputs sha256: 778cfa871b5d7181ae52e8e89a464324d4ebfa5e28705f975a0a9f53ca54e839
+# Signature sha256: 9749c7c11f86b2b12b85ed219ea963baae296943761191b9889edfdfa7da5637
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 208a9270929b017cac16dc4d0c1aa82209277608321876c2e1b4a0ffa913262e
-# Signature sha256: 72b1b2ab0699dce25a5a8da887d8b5166af893a4d94f9c6201692d3e17a19e24
+# Inputs sha256: 84a6e97062e8b9c16e3e8d8f1454dcac24bebf9e315044222f3a5ab4d3ef6531
+# Signature sha256: 0cac529bb54e806a5ad18a483f228afc1049b1208357d8314f93bad5f54c0d4d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

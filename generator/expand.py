@@ -21,6 +21,9 @@ from .sources import Document
 from .text import shown
 
 USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")
+# A few kilobytes of for_each rows times pattern entries can ask for millions of
+# pattern configs; the largest backend torch ships has 227.
+MAX_PATTERN_ENTRIES = 100_000
 
 
 class Expander:
@@ -32,16 +35,22 @@ class Expander:
         # Configs derived with activation constraints, by (config, constraints) name.
         self.derived: dict[tuple[str, str], DTypeConfig] = {}
         self.derived_names: dict[str, tuple[str, str]] = {}
+        self.expanded = 0  # pattern configs the uses expanded to so far
 
     # -- every group, as written -----------------------------------------------
 
     def validate_groups(self) -> None:
         """Read every entry of every group with its own rows, used or not, so that a
         mistake in a group no backend uses is reported too."""
+        total = 0
         for group in self.catalog.op_groups.values():
             if group is None:
                 continue
             for section in group.sections:
+                total += len(section.rows or (None,)) * len(section.entries)
+                if total > MAX_PATTERN_ENTRIES:
+                    self.checker.problem(section.doc, section.key, _too_many("the op groups, with their own for_each rows,"))
+                    return
                 used: set[str] = set()
                 for row in section.rows or (None,):
                     for entry in section.entries:
@@ -67,9 +76,15 @@ class Expander:
         sections = self.bound_sections(doc, group, use, key)
         if parts is None or sections is None:
             return []
+        selected = [(section, section.entries_in(parts)) for section in sections]
+        count = sum(len(section.rows or (None,)) * len(chosen) for section, chosen in selected)
+        self.expanded += count
+        if self.expanded > MAX_PATTERN_ENTRIES:
+            if self.expanded - count <= MAX_PATTERN_ENTRIES:  # reported at the use that crosses the limit
+                check.problem(doc, key, _too_many("the backend's op group uses"))
+            return []
         entries = []
-        for section in sections:
-            chosen = section.entries_in(parts)
+        for section, chosen in selected:
             for row in section.rows or (None,):
                 for entry in chosen:
                     if entry.part in parts:
@@ -219,3 +234,7 @@ def _hashable(value: Any) -> object:
     if isinstance(value, list):
         return ("array", tuple(_hashable(item) for item in value))
     return (type(value).__name__, value)
+
+
+def _too_many(what: str) -> str:
+    return f"{what} expand to more than {MAX_PATTERN_ENTRIES} pattern entries; a spec may expand to at most {MAX_PATTERN_ENTRIES}"

@@ -254,6 +254,10 @@ def os_error_text(error: OSError) -> str:
 def read_document(location: Location, reporter: Reporter) -> Document | None:
     """Read and parse one TOML input; report why not and return None if it cannot be."""
     name = location.name
+    if not _is_utf8(os.fspath(location.path)):
+        # Generated files name their inputs, in UTF-8 text.
+        reporter.add(name, "", "file name is not UTF-8; expected a spec whose path is UTF-8 text")
+        return None
     try:
         raw = read_bounded(location.path, MAX_SPEC_BYTES)
     except OSError as error:
@@ -337,6 +341,15 @@ def _deep_dotted_key(text: str) -> int | None:
     stripped = _STRINGS_AND_COMMENTS.sub(blank, text)
     found = _DOTTED_KEY.search(stripped)
     return None if found is None else stripped.count("\n", 0, found.start()) + 1
+
+
+def _is_utf8(text: str) -> bool:
+    """False for a path holding bytes that are not UTF-8 (surrogate escapes)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _long_number(text: str) -> re.Match[str] | None:

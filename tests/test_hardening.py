@@ -117,6 +117,47 @@ def test_every_input_is_a_bounded_regular_file_and_every_limit_is_a_clear_messag
     assert node("/dev/zero")[0] == "character device"
 
 
+def test_a_spec_path_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
+    small_workspace(tmp_path)
+    name = os.fsdecode(b"\xff.toml")
+    (tmp_path / "small.toml").rename(tmp_path / name)
+    before = tree(tmp_path)
+    for mode in ((), ("--check",), ("--stdout",)):
+        result = run(name, *mode, cwd=tmp_path)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr == b"error: \\udcff.toml: file name is not UTF-8; expected a spec whose path is UTF-8 text\n"
+    assert tree(tmp_path) == before
+
+
+def _rows_times_entries(rows: int, entries: int) -> str:
+    """An op group of ``rows`` for_each rows times ``entries`` pattern entries."""
+    table = "\n[op_groups.many]\n[[op_groups.many.sections]]\nfor_each = [" + ", ".join(['{ a = "torch.nn.ReLU" }'] * rows) + "]\n"
+    return table + '[[op_groups.many.sections.patterns]]\npattern = "{a}"\n' * entries
+
+
+def test_a_spec_cannot_ask_for_millions_of_pattern_configs(tmp_path):
+    """400 rows x 300 entries (30 KB of TOML) is 120,000 pattern configs: refused at
+    once, where the op group is written; so are uses that add up to too many."""
+    spec = small_workspace(tmp_path)
+    use = '\n[[backend.op_groups]]\nname = "many"\ndtype_configs = ["small_config"]\n'
+    cases = [
+        (SMALL + _rows_times_entries(400, 300),
+         "error: small.toml: op_groups.many.sections[0]: the op groups, with their own for_each rows, expand to more "
+         "than 100000 pattern entries; a spec may expand to at most 100000\n"),
+        (SMALL.replace("[[backend.op_groups]]", use + "\n[[backend.op_groups]]", 1).replace(use, use * 2, 1)
+         + _rows_times_entries(300, 200),
+         "error: small.toml: backend.op_groups[1]: the backend's op group uses expand to more than 100000 pattern "
+         "entries; a spec may expand to at most 100000\n"),
+    ]
+    for text, message in cases:
+        spec.write_text(text)
+        before = tree(tmp_path)
+        result = run("small.toml", cwd=tmp_path, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.decode() == message
+        assert tree(tmp_path) == before
+
+
 def test_dots_in_strings_and_comments_are_no_dotted_key(tmp_path):
     spec = small_workspace(tmp_path)
     dots = ".".join(["a"] * 1000)
