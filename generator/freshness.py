@@ -89,8 +89,8 @@ def unified_diff(current: bytes | None, expected: str, display: str) -> bytes:
     lines = difflib.unified_diff(
         old,
         new,
-        fromfile="/dev/null" if current is None else f"a/{display}",
-        tofile=f"b/{display}",
+        fromfile="/dev/null" if current is None else _git_name(f"a/{display}"),
+        tofile=_git_name(f"b/{display}"),
     )
     out = []
     for line in lines:
@@ -99,6 +99,18 @@ def unified_diff(current: bytes | None, expected: str, display: str) -> bytes:
         else:
             out.append(line + "\n\\ No newline at end of file\n")
     return "".join(out).encode("utf-8", errors="surrogateescape")
+
+
+def _git_name(name: str) -> str:
+    """A file name as git writes it in a patch: quoted C-style when it holds a quote,
+    a backslash or a control character (a tab would end the name unquoted)."""
+    if not any(char in '"\\' or ord(char) < 0x20 or char == "\x7f" for char in name):
+        return name
+    escapes = {'"': '\\"', "\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"}
+    quoted = "".join(
+        escapes.get(char) or (f"\\{ord(char):03o}" if ord(char) < 0x20 or char == "\x7f" else char) for char in name
+    )
+    return f'"{quoted}"'
 
 
 def _lines(text: str) -> list[str]:

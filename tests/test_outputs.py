@@ -364,6 +364,30 @@ def test_every_diff_applies_with_git_apply(tmp_path):
         assert spec.exists()
 
 
+@pytest.mark.skipif(shutil.which("git") is None, reason="needs git")
+@pytest.mark.parametrize("name", ["tab\tout.py", 'quote"out.py', "back\\slash.py", "new\nline.py", "späce ö.py"])
+def test_a_diff_names_any_output_as_git_does(name, tmp_path):
+    """Quoted C-style where git quotes (an unquoted tab would end the name)."""
+    small_workspace(tmp_path)
+    (tmp_path / ".git").rmdir()
+    git = lambda *args: subprocess.run(["git", *args], cwd=tmp_path, capture_output=True, timeout=30)
+    assert git("init", "-q").returncode == 0
+    output = tmp_path / name
+    for content in (None, _edit_body(expected_source(tmp_path, "small.toml"))):
+        output.unlink(missing_ok=True)
+        if content is not None:
+            output.write_bytes(content)
+        result = run("--diff", "-o", name, "small.toml", cwd=tmp_path)
+        assert result.returncode == 0, result.stderr
+        patch = tmp_path.parent / f"{tmp_path.name}.patch"
+        patch.write_bytes(result.stdout)
+        applied = git("apply", str(patch))
+        assert applied.returncode == 0, (applied.stderr.decode(), result.stdout[:300])
+        # The patch made exactly that file, with what the generator writes there.
+        assert sorted(path.name for path in tmp_path.iterdir()) == sorted([".git", "small.toml", name])
+        assert output.read_bytes() == run("--stdout", "-o", name, "small.toml", cwd=tmp_path).stdout
+
+
 def test_diff_and_stdout_write_utf8_whatever_the_locale(tmp_path):
     spec = small_workspace(tmp_path, doc="Rückgabe der Konfiguration ☃ (ẞ)")
     env = {"LC_ALL": "C", "LANG": "C", "PYTHONIOENCODING": "ascii", "PYTHONUTF8": "0"}
