@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 from pathlib import Path
@@ -14,6 +15,7 @@ from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
 from .model import Origin
 from .output import OutputError, tidy, write_output
+from .sources import BUILTIN_PREFIX
 from .text import printable
 
 EXIT_OK = 0
@@ -153,7 +155,11 @@ def _main(argv: list[str]) -> int:
 
     jobs: list[Job] = []
     failed = False
+    # The same spec named twice (spec/a.toml ./spec/a.toml) is one job, as in black.
+    specs: dict[str, str] = {}
     for spec in args.specs:
+        specs.setdefault(spec if spec.startswith(BUILTIN_PREFIX) else os.path.realpath(spec), spec)
+    for spec in specs.values():
         try:
             job = plan(spec, args.output, fast)
             if not job.fresh:

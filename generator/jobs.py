@@ -90,7 +90,10 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
         as_written = Path(os.path.realpath(target.parent)) / target.name
         name = Path(os.path.relpath(as_written, base)).as_posix()
     if output is None and not _inside(target, base):
-        written = os.path.relpath(default_output, location.path.parent)
+        try:  # the value as the spec writes it
+            written = default_output.relative_to(location.path.parent).as_posix()
+        except ValueError:  # an absolute path
+            written = default_output.as_posix()
         raise UsageError(f"{files[0].display_path}: backend.output {written!r} is outside the project root ({base}); use -o to write there")
     custom = output is not None and os.path.realpath(target) != os.path.realpath(default_output)
     command = regenerate_command(files[0].display_path, output_display if custom or location.builtin else None)
