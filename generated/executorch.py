@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c8fd97ec52a04851d21edb773ff396dd60136df0be2eb8e717f891151112ab9c
-# Signature sha256: 2a6104d7cc4911624f58fa53f31bcd6844498b1dec5b5b0ab0219b8baea0bad8
+# Inputs sha256: 7842496dfee31827ab7f38a1d2820e148be08b58869670f03ff42aa88ae2d8b8
+# Signature sha256: 4be6a2d16920b3e2f45436021661c52f2e7e8eb5518f62cd76873992956c0afb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

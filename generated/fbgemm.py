@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: bbe6fe9af1fd2d8230c3f217f6928bb250e6b4fbb16aaa7e50cc76de5f042f8c
-# Signature sha256: ad1536a76d5b7b7caabe39d99a936fb77449e9ee13d16cb1a599d3fcd715c4d1
+# Inputs sha256: f9aa1e402ddf2ee4af8eadc7b22af182a889fdbd95189fa43e557fe688ec997b
+# Signature sha256: 168a3c14613485bdf2be9900e174c8260de64d6021ac02234c4f59c02072e175
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

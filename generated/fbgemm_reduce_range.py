@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: bd2c9c5c4436f629c82ee97fc81f97278eddb2dda504642b77d9f9174f9ae788
-# Signature sha256: e99057d4beb4d9d8ccca60b5c7c41286264061cde9c8cfb979246855039e168c
+# Inputs sha256: d2ca1d6f2520cb03ce9554376c123b6be8dbaac49c7c342b103cd5b9a88de96f
+# Signature sha256: 094b00dda7d0c1cf81d7160de8d93f2d35c5acbe49cd14cda12943687ef75a9a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

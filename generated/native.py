@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ffbbc019a91cf574759eeda655ba7e82eb7992d481c1ee27aecc34a96790c26f
-# Signature sha256: 67f01a066190eb9ace0d8c9b504de03309d6e1c24112ec928abbbd2e2e803837
+# Inputs sha256: 69f3f85f7636d9d674aff954d9a0194aec90f0cacae617a2f175df33dff39679
+# Signature sha256: adbcece56e611cc19e45627cbd70415178e16d90b93e228214b916f5116e10bc
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

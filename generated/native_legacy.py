@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d70196249a01532bfb3ab197166221e6845de59be0b507955aa3e9c63ea8df3f
-# Signature sha256: 59bf3f3d4b42f65c0a646e95fed6ad791760c0078f58620ad0e04be3784ae4c2
+# Inputs sha256: 580bd5805262b081b2783f2fc43d6f3c37fbd15abc2a8ee51a3490621aa34826
+# Signature sha256: 447c3678fd74f1d1837b8cf840bd4fa4d322f5a151d78af6f352b825f39823ec
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

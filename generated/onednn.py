@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f9cca09dd87e20a2135fa3e592dd8ec2b0957ac46ccffa6fdef81c1b5add0b82
-# Signature sha256: 51504666e8e7a6e992fe72571d0d3e296109ed311217052c2455db975dbb63dc
+# Inputs sha256: c0f99812548a9829c81ebda73e064f2179df1127200ca6e4cc9d53bfa1aca68f
+# Signature sha256: 596c2ff7eb0a7bb00770c6742ad2d5dfaede86042d226b8954d2d490b8e823e7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

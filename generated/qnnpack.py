@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 159cd37a0b9d1a739de91c659c42cb653cb1fdbbb20c2b7da41e3f4016861037
-# Signature sha256: f8091deba746adad2c11844f0986a6faf7e96cddab21428ef15cffcd87fafa24
+# Inputs sha256: 17095c6b87ec91df8f9293f7e785db0e2446fd28fa20850d2c1c00e7ffe2719c
+# Signature sha256: f257169c79375b09791e11ead7283b2c0414b0945a340b4d5c2eb5366b0ed355
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

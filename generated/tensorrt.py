@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 778cfa871b5d7181ae52e8e89a464324d4ebfa5e28705f975a0a9f53ca54e839
-# Signature sha256: 9749c7c11f86b2b12b85ed219ea963baae296943761191b9889edfdfa7da5637
+# Inputs sha256: 4a6655146802cba58b3233265921f44090d84b36e2113274c13bc3ac4c96ae62
+# Signature sha256: d706ac7dc82850362ea52091d7cd8ebeb39073bb4f01fdd1db21cb9d4222d68f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 84a6e97062e8b9c16e3e8d8f1454dcac24bebf9e315044222f3a5ab4d3ef6531
-# Signature sha256: 0cac529bb54e806a5ad18a483f228afc1049b1208357d8314f93bad5f54c0d4d
+# Inputs sha256: 7ed7058a6d2728097db1e1a3d6dbb043978c71751d8754e68af871595f4a86a9
+# Signature sha256: c41b9a6fc8d56b90c39b0eae233760e96bf30805396cdcc632cd8aff841272ca
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

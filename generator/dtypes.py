@@ -71,6 +71,12 @@ def _check_bounds(checker: Checker, doc: Document, key: str, constraints: DTypeW
             checker.problem(doc, f"{key}.{name}", f"{value} is not a scale; expected a number > 0")
     if scale_low is not None and scale_high is not None and 0 < scale_high < scale_low:
         checker.problem(doc, f"{key}.scale_min_lower_bound", f"{scale_low} is above scale_max_upper_bound {scale_high}; expected scale_min_lower_bound <= scale_max_upper_bound")
+    # An exact value outside its own bounds can never be met by any qconfig.
+    exact_zero_point, exact_scale = constraints.zero_point_exact_match, constraints.scale_exact_match
+    if exact_zero_point is not None and not ((low is None or low <= exact_zero_point) and (high is None or exact_zero_point <= high)):
+        checker.problem(doc, f"{key}.zero_point_exact_match", f"{exact_zero_point} is outside [quant_min_lower_bound, quant_max_upper_bound] = [{low}, {high}]; expected a zero point within them")
+    if exact_scale is not None and exact_scale > 0 and not ((scale_low is None or scale_low <= exact_scale) and (scale_high is None or exact_scale <= scale_high)):
+        checker.problem(doc, f"{key}.scale_exact_match", f"{exact_scale} is outside [scale_min_lower_bound, scale_max_upper_bound] = [{scale_low}, {scale_high}]; expected a scale within them")
     dtype_range = INTEGER_RANGES.get(constraints.dtype or "")
     for name in ("quant_min_lower_bound", "quant_max_upper_bound", "zero_point_exact_match"):
         value = getattr(constraints, name)
