@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f963880a0e28875e3d8399a09dd67c79e65b10c40d9b1388dd9ff4092c130d42
-# Signature sha256: a34f1a7fe9cc05c6a771768c7c28203b55349d696a4a67b3369e4e90334ebe68
+# Inputs sha256: 7c844abde9922ae0ef5e31a7a3fe18f879207a5632443b2e5449b21d25256e2a
+# Signature sha256: ca1fb38048cde68b506fa249216fe8341c1f491b50b23a51801e250855616f70
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f915f27b3847fee8633540f9e305aaded3130ff00f9f1e255c69aaf179398b1d
-# Signature sha256: a2253e91b743bef0f51c2e5bec085c31341a39fb5902d1bd83c7640d0db111e0
+# Inputs sha256: 50b5654eee09b081e6d70a568059725354c23f819b9d0c2e09d02d0db10f7084
+# Signature sha256: 5108ee085fd2610fa9da6dabd495a89efcb9b66d98607dbb7522b66ed46ee788
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9f56d7c7823ab2072ab66c66bf2912b8acfa4b0bee2743c76347789af2298e2f
-# Signature sha256: 97e0967798fc063193ef1066183e592460ba1385dd74b33742f60f4784a7cbb3
+# Inputs sha256: 214cb74a2b9ce9bb72a85f70f87f5d7a92949597c9f98b1109196bac51111b19
+# Signature sha256: a28a0b2c20cdccfc5ac9f628021d8ab6c36d5440bd7b31a73055e579ba81b5c3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

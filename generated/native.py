@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e1c48d2468b0c7542270d88f9437aef489a67dd3f2643c175d85b8ca9a8bc8dd
-# Signature sha256: 6340cfb14ba4139faba9d1144f0404ca0f4cf7c5625e8f11d0c7f19e787d146e
+# Inputs sha256: b125ccefd84fa1583f75a8d4aa79df72ff945f8dbc9bb4b5b40099dc1b183560
+# Signature sha256: 406b71ea9ec1e0bd9667c10aaaade4b1869b1c91ba33c815690a91dfeaf9dced
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 19235668b8ea64ad3a67dddc333986ea4316826427664a328e3495b1365af047
-# Signature sha256: 7d4e5a0e05c88f10f45febe786634ff4eaac2a624388c576efc44a462d5c39f9
+# Inputs sha256: 3f12a70e0cb333d70b2a565582cc4cbae4b19b9d12067746b188db6af36dcd05
+# Signature sha256: 57db1b9f5f27019a0c8e8cfb7b3c496667c7b67c4c839bc92b29d6a3ea49795a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

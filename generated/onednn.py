@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 06a234961da09c7e737959ef7bdc1021ce8a5b233c6d6eba5574e36a01a82f0f
-# Signature sha256: c32266c52e504a9c2815690ebfa484ca9cf49f5289b359e89c3eec2186065abf
+# Inputs sha256: 2e54a460a8ecb0602a368f61d8c3361fce50b234353d24a96426ba8d0b93a73e
+# Signature sha256: 6850bfe7313fad03b90f910a7907d07a9d1299359527c6e8c2a8555260a1dd42
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

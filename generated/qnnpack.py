@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 98329d9a5399b6855617967541f8c85e53e78f5c3914b6177ad4cbdb09eca50b
-# Signature sha256: e21be333fb7f8666754f75f1cf8d19b4a089b741971ca45414a67a299a1bdedb
+# Inputs sha256: 996b8c3e079a8883f5f03d0d7e12b3e92316ac8b1406aad1ad6e1488ae3ce0ab
+# Signature sha256: aeff7656c55a8482d04a152e5ac11294238608cc622cd6f70ab12f897a8682f4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

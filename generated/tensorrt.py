@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 96ed96b180838f67720aca6a057254e5ce51f8b3b6d826798c94d7f891621ddd
-# Signature sha256: aef166c460a2704e73569ca2fb24850f96ed07c20ad0768e987fff78c82e9109
+# Inputs sha256: 880efde8235ff7640c9bd910fc2cd6f41f1bb10891fdacf0a4d93c3a4e755caa
+# Signature sha256: 56beded879ab3ea5c37fb10af1a2c7049cfbb6c8974d64d1c747542b71bbe03f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

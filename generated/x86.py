@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f811016aaea839c7ae55b6a474c8eee2ab48225eb591e7a5bc58df910f6063c0
-# Signature sha256: c3d7bc15ee4f002c9d23c7bd3a9551a87dc219474b2419c34fe5ea4c3fda3e59
+# Inputs sha256: 8d705892f2a9923fc81370c8808098a93b51deee3e9e4fcd6f6740851adc09a2
+# Signature sha256: 46e6444e83e2d8ad366ca045d8e2ffdcad90b772f4f9d600404205f4998a0659
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
