@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7842496dfee31827ab7f38a1d2820e148be08b58869670f03ff42aa88ae2d8b8
-# Signature sha256: 4be6a2d16920b3e2f45436021661c52f2e7e8eb5518f62cd76873992956c0afb
+# Inputs sha256: b603f41290ac5178195c455006fbf1f883f5e40188a2c166e420f765aa470bb8
+# Signature sha256: ff6c8d7adecc1be104ce8b7848ae8e50abeb54a084f51d2a5351c7aacb794896
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

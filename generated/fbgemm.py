@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f9aa1e402ddf2ee4af8eadc7b22af182a889fdbd95189fa43e557fe688ec997b
-# Signature sha256: 168a3c14613485bdf2be9900e174c8260de64d6021ac02234c4f59c02072e175
+# Inputs sha256: 6e894780413da21af631aa52c096297c1f5d91c3382333ac6d43de803c1b7ca3
+# Signature sha256: 2ff159151378f7fb97b7a542975ff0f7ef8733561dd5f6c40344bd8f2c4564bd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d2ca1d6f2520cb03ce9554376c123b6be8dbaac49c7c342b103cd5b9a88de96f
-# Signature sha256: 094b00dda7d0c1cf81d7160de8d93f2d35c5acbe49cd14cda12943687ef75a9a
+# Inputs sha256: 35dccb11ec085af667e4dacacefafd2d0caf90283737ef25ebc6c496648cb628
+# Signature sha256: 73355b4d36db626efd70b2d5a9ac55f9cf451b153df6f7b882151390a55f560c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

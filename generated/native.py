@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 69f3f85f7636d9d674aff954d9a0194aec90f0cacae617a2f175df33dff39679
-# Signature sha256: adbcece56e611cc19e45627cbd70415178e16d90b93e228214b916f5116e10bc
+# Inputs sha256: 6b4932e138aa7ed54fd9261904a1c98571f853d3dabe46eca7ffbc3c3a85415b
+# Signature sha256: 6be8624326dcb78e51795abfc1c12323f1814910f6863862fbb46f7e491cff49
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

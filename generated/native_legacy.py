@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 580bd5805262b081b2783f2fc43d6f3c37fbd15abc2a8ee51a3490621aa34826
-# Signature sha256: 447c3678fd74f1d1837b8cf840bd4fa4d322f5a151d78af6f352b825f39823ec
+# Inputs sha256: c76677b7e6a456378d3575c01eb166ac0ee1eabd92f60bf2e09140c85087d3f0
+# Signature sha256: 240993a6285691c96f04d6edcb968c3778e6748843928b6de0c3abfaf793cb9e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

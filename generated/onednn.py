@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c0f99812548a9829c81ebda73e064f2179df1127200ca6e4cc9d53bfa1aca68f
-# Signature sha256: 596c2ff7eb0a7bb00770c6742ad2d5dfaede86042d226b8954d2d490b8e823e7
+# Inputs sha256: 117978a0ed3a4e1fd3a19b58848c3721938feae592f7521ac582d6dacf89fa96
+# Signature sha256: 7f96b4ac29e4d7b2af20088cd64c6c9f3139795839d6401c0446159a14cb09c4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4a6655146802cba58b3233265921f44090d84b36e2113274c13bc3ac4c96ae62
-# Signature sha256: d706ac7dc82850362ea52091d7cd8ebeb39073bb4f01fdd1db21cb9d4222d68f
+# Inputs sha256: c661f59529cd96c32e285fe36607dcea44bfc274332b78cf861c1befc9d1e883
+# Signature sha256: 23c146479b6a2de7898def6c5ab3c267b3d1fad92eb674b71a918f5d7d86ec75
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

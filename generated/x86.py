@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7ed7058a6d2728097db1e1a3d6dbb043978c71751d8754e68af871595f4a86a9
-# Signature sha256: c41b9a6fc8d56b90c39b0eae233760e96bf30805396cdcc632cd8aff841272ca
+# Inputs sha256: dee6be7ddfb43a7e526bca3d3104e3570f2229ae7adf8801d22780741f358ad1
+# Signature sha256: c4d596c4350e54ef5bd59c0b9e5d92a5c84d04b95ea5b08a38217b1557ace6a9
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

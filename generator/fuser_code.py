@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 from .literals import docstring, string_literal
 from .model import FuserDef
-from .names import ImportPlan, fuser_function
+from .names import ImportPlan, fuser_function, parameter_name
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ def _parameter(argument: str | tuple, unpacks: list[tuple[str, str]], used: set[
     if isinstance(argument, str):
         return argument, "Any"
     names = [_parameter(item, unpacks, used)[0] for item in argument]
-    name = "_".join(names)
+    name = parameter_name(argument)  # the name the loader checked (names.fuser_parameters)
     targets = [target if target in used or "_" in target and isinstance(item, tuple) else f"_{target}" for target, item in zip(names, argument, strict=True)]
     unpacks.insert(0, (", ".join(targets), name))
     return name, f"tuple[{', '.join('Any' for _ in argument)}]"

@@ -12,6 +12,7 @@ from typing import Any
 
 from .checks import Checker, key_path
 from .model import ArgumentShape, FoldBatchNorm, FuserDef, Origin
+from .names import argument_problems, fuser_reserved_names
 from .sources import Document
 from .text import shown
 
@@ -29,6 +30,14 @@ FUSER_KEYS = (
 _REQUIRED = ("arguments", "fused_module", "fused_arguments")
 # Deep enough for any pattern FX matches; keeps generated code readable.
 MAX_ARGUMENT_NESTING = 4
+_RESERVED = fuser_reserved_names()
+
+
+def argument_key(key: str, path: tuple[int, ...]) -> str:
+    """The key of the argument at ``path`` (indexes, outermost first) of the array at ``key``."""
+    for index in path:
+        key = key_path(key, index)
+    return key
 
 
 def argument_names(arguments: tuple[ArgumentShape, ...]) -> list[str]:
@@ -51,6 +60,8 @@ def read_fuser(checker: Checker, doc: Document, name: str, table: dict[str, Any]
     if arguments is not None:
         for repeated in sorted(name for name, count in Counter(names).items() if count > 1):
             checker.problem(doc, f"{key}.arguments", f"argument {repeated!r} is named twice")
+        for path, message in argument_problems(arguments, _RESERVED):
+            checker.problem(doc, argument_key(f"{key}.arguments", path), message)
 
     def known(value: Any, value_key: str) -> str | None:
         found = checker.string(doc, value, value_key)

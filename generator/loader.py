@@ -22,8 +22,9 @@ from .checks import DEFAULT_ROOTS, Checker, key_path, one_of
 from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
 from .expand import Expander
+from .fusers import argument_key
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
-from .names import collisions
+from .names import collisions, fuser_argument_collisions
 from .sources import Document, Location, display_base, locate, read_document
 from .text import shown
 
@@ -299,6 +300,8 @@ class Loader:
         )
         for name, problem in collisions(backend):
             self.report_name(chain, backend, name, problem)
+        for fuser, path, problem in fuser_argument_collisions(backend):
+            self.reporter.add(fuser.origin.file, argument_key(f"{fuser.origin.key}.arguments", path), problem)
         return None if self.reporter else backend
 
     def report_name(self, chain: list[_Spec], backend: Backend, name: str, problem: str) -> None:
@@ -316,7 +319,7 @@ class Loader:
             if name in spec.doc.data.get("dtype_configs", {}):
                 self.checker.problem(spec.doc, key_path("dtype_configs", name), problem)
                 return
-        for kind, top in (("constraints", "constraints"), ("fuser", "fusers")):
+        for kind, top in (("dtype config", "dtype_configs"), ("constraints", "constraints"), ("fuser", "fusers")):
             where = self.catalog.defined_in.get((kind, name.removeprefix("_") if kind == "fuser" else name))
             if where is not None:
                 self.reporter.add(where, key_path(top, name.removeprefix("_") if kind == "fuser" else name), problem)

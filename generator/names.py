@@ -1,5 +1,8 @@
 """The names a generated module binds: its imports (with the short aliases torch's
-own backend files use), its constants, helpers and getter.
+own backend files use), its constants, helpers and getter; and the names its code
+relies on, which no spec name may take: Python's builtins and dunder names, the
+locals of its functions, and, for a declared fuser's arguments, every name the
+fuser's body reads.
 
 Both the loader (to report a spec name that would collide) and the renderer (to
 write each symbol) use the one plan made here.
@@ -7,10 +10,11 @@ write each symbol) use the one plan made here.
 
 from __future__ import annotations
 
+import builtins
 import sys
 from dataclasses import dataclass
 
-from .model import Backend, NamedFuser, NodeAt, NodesAt, SequentialFuser, Symbol
+from .model import ArgumentShape, Backend, FuserDef, NamedFuser, NodeAt, NodesAt, SequentialFuser, Symbol
 
 BACKEND_CONFIG_MODULE = "torch.ao.quantization.backend_config"
 BACKEND_CONFIG_NAMES = ("BackendConfig", "BackendPatternConfig", "DTypeConfig", "DTypeWithConstraints", "ObservationType")
@@ -37,11 +41,127 @@ FROM_IMPORTED = (
 # Names the module's own helpers and typing imports take.
 HELPER_NAMES = ("_sequential_fuser", "_node_at", "_nodes_at")
 FIXED_NAMES = ("importlib", "Any", "Callable", "torch", "operator", *BACKEND_CONFIG_NAMES)
+# Python's builtins: the module's own code uses some (tuple, list and bool in
+# annotations, type, AssertionError and NotImplementedError in fusers), and a
+# module-level name that shadows one is a lint finding (ruff A001) even where it
+# breaks nothing yet. The names site adds are listed too, so that the set is the
+# same under python -S.
+BUILTIN_NAMES = frozenset(dir(builtins)) | {"copyright", "credits", "exit", "help", "license", "quit"}
+# The names a declared fuser's body binds besides its arguments (the template's
+# `def _NAME(is_qat: bool, ...)` and `fused_module: ... = ...`).
+FUSER_LOCALS = ("is_qat", "fused_module")
+# The names the template binds inside the module's functions, by function. The
+# getter reads module-level names (every dtype config), so a spec name that is one
+# of its locals is unbound there; none of them is left to a spec, so that no
+# template change can turn a spec name into a broken module (a test checks this
+# list against what the template binds).
+TEMPLATE_LOCALS = {
+    "the getter": ("configs",),
+    "_sequential_fuser": ("fused_module_class", "fuser_method", "is_qat", "module1", "module2"),
+    "_node_at": ("path", "root_node_getter", "pattern", "index"),
+    "_nodes_at": ("paths", "extra_inputs_getter", "pattern"),
+    "each declared fuser": FUSER_LOCALS,
+}
 
 
 def fuser_function(name: str) -> str:
     """The function a [fusers.NAME] table becomes."""
     return f"_{name}"
+
+
+def is_dunder(name: str) -> bool:
+    """A name Python reserves for itself (__name__, __all__, __doc__, ...)."""
+    return name.startswith("__") and name.endswith("__")
+
+
+def reserved_names() -> dict[str, str]:
+    """Name -> what takes it, for every name a spec may not give to anything the
+    module binds at module level, whatever the spec uses (besides imports, see
+    collisions): builtins, and the locals of the module's functions."""
+    reserved = {name: "a Python builtin" for name in BUILTIN_NAMES}
+    for function, names in TEMPLATE_LOCALS.items():
+        for name in names:
+            reserved.setdefault(name, f"a local variable of {function}")
+    return reserved
+
+
+_RESERVED = reserved_names()
+
+
+@dataclass(frozen=True)
+class Parameter:
+    """A name a declared fuser binds from its arguments: each argument's own
+    name, and the parameter a nested argument is passed as (unpacked in the body)."""
+
+    name: str
+    path: tuple[int, ...]  # where the argument is in `arguments`: indexes, outermost first
+    nested: tuple[ArgumentShape, ...] | None  # the nested argument this parameter stands for
+
+
+def parameter_name(argument: ArgumentShape) -> str:
+    """The parameter an argument is passed as: a nested one, as its parts joined by _."""
+    if isinstance(argument, str):
+        return argument
+    return "_".join(parameter_name(item) for item in argument)
+
+
+def fuser_parameters(arguments: tuple[ArgumentShape, ...], path: tuple[int, ...] = ()) -> list[Parameter]:
+    """Every name the fuser's arguments bind, in order."""
+    found = []
+    for index, argument in enumerate(arguments):
+        where = (*path, index)
+        if isinstance(argument, tuple):
+            found.append(Parameter(parameter_name(argument), where, argument))
+            found.extend(fuser_parameters(argument, where))
+        else:
+            found.append(Parameter(argument, where, None))
+    return found
+
+
+def fuser_reserved_names() -> dict[str, str]:
+    """Name -> what takes it, for the names a fuser's arguments may not have in
+    any module: the builtins its body reads (type, AssertionError, ...; all of
+    them, as ruff's A002 asks) and the body's own names."""
+    reserved = {name: "a Python builtin" for name in BUILTIN_NAMES}
+    reserved.update({name: "a local variable of the fuser's body" for name in FUSER_LOCALS})
+    reserved["is_qat"] = "the fuser's is_qat parameter"
+    return reserved
+
+
+def argument_problems(arguments: tuple[ArgumentShape, ...], taken: dict[str, str]) -> list[tuple[tuple[int, ...], str]]:
+    """(path of the argument, message) for each name the arguments bind twice
+    (once the names of nested arguments are derived) or that ``taken`` holds.
+    Two plain arguments of one name are left to the caller (reported once, as
+    named twice)."""
+    problems = []
+    seen: dict[str, Parameter] = {}
+    for parameter in fuser_parameters(arguments):
+        name = parameter.name
+        first = seen.setdefault(name, parameter)
+        if name in taken:
+            if parameter.nested is None:
+                problems.append((parameter.path, f"argument {name!r} is taken by {taken[name]}; expected another argument name"))
+            else:
+                problems.append((parameter.path, f"{_nested(parameter)} is passed as {name!r}, which is taken by {taken[name]}; expected other argument names"))
+        elif first is not parameter and (first.nested is not None or parameter.nested is not None):
+            if parameter.nested is None:
+                problems.append((parameter.path, f"argument {name!r} is also the name {_nested(first)} is passed as; expected another argument name"))
+            elif first.nested is None:
+                problems.append((first.path, f"argument {name!r} is also the name {_nested(parameter)} is passed as; expected another argument name"))
+            else:
+                problems.append((parameter.path, f"{_nested(first)} and {_nested(parameter)} are both passed as {name!r}; expected other argument names"))
+    return problems
+
+
+def _nested(parameter: Parameter) -> str:
+    where = "".join(f"[{index}]" for index in parameter.path)
+    return f"the nested argument {_shape(parameter.nested)} (arguments{where})"
+
+
+def _shape(argument: ArgumentShape | None) -> str:
+    if isinstance(argument, tuple):
+        return f"[{', '.join(_shape(item) for item in argument)}]"
+    return repr(argument)
 
 
 @dataclass(frozen=True)
@@ -104,7 +224,8 @@ def plan_imports(symbols: list[Symbol]) -> ImportPlan:
 
 def collisions(backend: Backend) -> list[tuple[str, str]]:
     """(name, message) for each module-level name the spec chooses that something
-    else in the module binds too."""
+    else in the module binds too, or that Python or the module's code needs
+    (builtins, dunder names, the locals of its functions)."""
     plan = plan_imports(used_symbols(backend))
     taken = {name: "the module's own imports or helpers" for name in (*FIXED_NAMES, *HELPER_NAMES)}
     taken.update({name: f"an import ({line})" for name, line in plan.bound.items()})
@@ -118,19 +239,42 @@ def collisions(backend: Backend) -> list[tuple[str, str]]:
     bound_otherwise.update({name: f"an import (from {module} import {name})" for module, names in plan.from_imports for name in names})
     bound_otherwise.update({name: what for name, what in _all_spec_names(backend)})
     for root in backend.allowed_roots:
-        if root in bound_otherwise:
-            problems.append((root, f"allowed root {root!r} is also the name of {bound_otherwise[root]}; expected a top-level package the module binds no other way"))
+        needed = bound_otherwise.get(root) or _needed(root)
+        if needed is not None:
+            problems.append((root, f"allowed root {root!r} is also the name of {needed}; expected a top-level package the module binds no other way"))
     seen: dict[str, str] = {}
     for name, what in _all_spec_names(backend):
         if name in roots:
             continue  # reported above, where the root is listed
-        if name in taken:
-            problems.append((name, f"name {name!r} of {what} is taken by {taken[name]}; expected another name"))
+        needed = taken.get(name) or _needed(name)
+        if needed is not None:
+            problems.append((name, f"name {name!r} of {what} is taken by {needed}; expected another name"))
         elif name in seen and seen[name] != what:
             problems.append((name, f"{what} and {seen[name]} are both named {name!r}; expected a name of its own"))
         else:
             seen[name] = what
     return problems
+
+
+def _needed(name: str) -> str | None:
+    """What takes ``name`` whatever the spec uses, or None."""
+    if is_dunder(name):
+        return "Python's own module attributes (dunder names such as __name__ and __all__)"
+    return _RESERVED.get(name)
+
+
+def fuser_argument_collisions(backend: Backend) -> list[tuple[FuserDef, tuple[int, ...], str]]:
+    """(fuser, path of the argument, message) for each argument of a declared
+    fuser that a module-level name takes: its body reads module-level names
+    (imports, aliases, helpers) and an argument of that name would hide one.
+    What no module can give an argument (builtins, the body's locals, a name bound
+    twice) is refused where the fuser is read (see fusers.py)."""
+    plan = plan_imports(used_symbols(backend))
+    bound = {name: "one of the module's own imports or helpers" for name in (*FIXED_NAMES, *HELPER_NAMES)}
+    bound.update({alias: f"an import alias (import {module} as {alias})" for module, alias in ALIASES.items()})
+    bound.update({name: f"an import ({line})" for name, line in plan.bound.items()})
+    bound.update({name: what for name, what in _all_spec_names(backend)})
+    return [(fuser, path, message) for fuser in backend.fusers for path, message in argument_problems(fuser.arguments, bound)]
 
 
 def _all_spec_names(backend: Backend) -> list[tuple[str, str]]:

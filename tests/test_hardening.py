@@ -6,6 +6,8 @@ names are checked against what torch and the generated module can hold."""
 from __future__ import annotations
 
 import ast
+import builtins
+import copy
 import importlib.util
 import os
 import re
@@ -17,14 +19,16 @@ from pathlib import Path
 
 import pytest
 import tomli_w
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
 from conftest import REPO
 from generator.errors import SpecError
 from generator.formatting import build_module
 from generator.loader import load_backend
+from generator.names import TEMPLATE_LOCALS, fuser_parameters
 from hardening_helpers import SMALL_SPEC, node, run, small_workspace, tree
+from tiny_spec import TINY_SPEC, write_spec
 
 SMALL = SMALL_SPEC.replace("DOC", "Return the small BackendConfig.")
 GROUP = SMALL[SMALL.index("[op_groups.small_group]"):SMALL.index("[[backend.op_groups]]")]
@@ -451,9 +455,13 @@ def test_names_that_collide_after_derivation_are_refused_where_they_are_written(
 
 
 identifiers = st.from_regex(r"[a-z_][a-z0-9_]{0,12}", fullmatch=True)
-module_names = st.sampled_from(["BackendConfig", "DTypeConfig", "ObservationType", "F", "nn", "nni", "importlib", "Any", "Callable",
-                                "_node_at", "_sequential_fuser", "torch", "operator", "get_small_backend_config", "small_config",
-                                DERIVED, "fixed", "math", "mypkg"])
+# Names the module binds, names its code relies on (builtins, dunder names, the
+# locals of its functions), and names that are free.
+TAKEN_NAMES = ["BackendConfig", "DTypeConfig", "ObservationType", "F", "nn", "nni", "importlib", "Any", "Callable",
+               "_node_at", "_sequential_fuser", "torch", "operator", "tuple", "list", "type", "bool", "int", "print",
+               "AssertionError", "NotImplementedError", "__all__", "__name__", "__doc__", "configs", "pattern",
+               "fused_module", "is_qat", "fuse_conv_bn_eval"]
+module_names = st.sampled_from([*TAKEN_NAMES, "get_small_backend_config", "small_config", DERIVED, "fixed", "math", "mypkg"])
 
 
 @settings(max_examples=40, deadline=None)
@@ -464,6 +472,10 @@ module_names = st.sampled_from(["BackendConfig", "DTypeConfig", "ObservationType
 @example(getter="get_small_backend_config", config="small_config", root=DERIVED, use_root=True)
 @example(getter="get_small_backend_config", config="small_config", root="F", use_root=True)
 @example(getter="get_small_backend_config", config="nn", root="mypkg", use_root=False)
+@example(getter="get_small_backend_config", config="configs", root="mypkg", use_root=False)
+@example(getter="get_small_backend_config", config="tuple", root="mypkg", use_root=False)
+@example(getter="__all__", config="small_config", root="mypkg", use_root=False)
+@example(getter="get_small_backend_config", config="small_config", root="list", use_root=True)
 def test_any_choice_of_names_gives_a_module_whose_getter_works_or_a_clean_refusal(getter, config, root, use_root):
     text = _with_root(WITH_DERIVED, root, use_root)
     text = text.replace('getter = "get_small_backend_config"', f'getter = "{getter}"')
@@ -494,6 +506,260 @@ def test_any_choice_of_names_gives_a_module_whose_getter_works_or_a_clean_refusa
         else:
             sys.modules[root] = previous
     assert len(config_object.configs) == 1
+
+
+# -- names a declared fuser and the module's code rely on ------------------------------
+
+
+def _tiny(*, arguments=None, getter=None, dtype_config=None, constraints=None, fuser=None, roots=None, eval_types=False):
+    """TINY_SPEC with its names changed: ``arguments`` maps the fuser's argument names
+    (add, bn, conv, extra) to new ones, everywhere the fuser table names them (or is
+    the whole new arguments array); the others rename the getter, tiny_dtype_config,
+    tiny_act, tiny_fuser and allowed_roots. ``eval_types``: the fuser also requires
+    an exact Conv2d in eval (its body then calls type)."""
+    spec = copy.deepcopy(TINY_SPEC)
+    table = spec["fusers"]["tiny_fuser"]
+    if eval_types:
+        table["eval_types"] = {"conv": "torch.nn.Conv2d"}
+    if isinstance(arguments, list):
+        table["arguments"] = arguments
+    elif arguments:
+        new = lambda name: arguments.get(name, name)  # noqa: E731
+        table["arguments"] = [new("add"), [new("bn"), new("conv")], new("extra")]
+        table["error_modules"] = [new(name) for name in table["error_modules"]]
+        table["fold_batch_norm"].update(into=new("conv"), batch_norm=new("bn"))
+        table["fused_arguments"] = [new(name) for name in table["fused_arguments"]]
+        table["eval_types"] = {new(name): value for name, value in table.get("eval_types", {}).items()}
+        if not table["eval_types"]:
+            del table["eval_types"]
+    if getter is not None:
+        spec["backend"]["getter"] = getter
+    if dtype_config is not None:
+        spec["dtype_configs"][dtype_config] = spec["dtype_configs"].pop("tiny_dtype_config")
+        spec["backend"]["op_groups"][0]["dtype_configs"][0] = dtype_config
+    if constraints is not None:
+        spec["constraints"][constraints] = spec["constraints"].pop("tiny_act")
+        config = spec["dtype_configs"]["tiny_symmetric_config"]
+        config["input_dtype"] = config["output_dtype"] = constraints
+    if fuser is not None:
+        spec["fusers"][fuser] = spec["fusers"].pop("tiny_fuser")
+        for section in spec["op_groups"]["tiny_fusions"]["sections"]:
+            for entry in section["patterns"]:
+                if "fuser_method" in entry:
+                    entry["fuser_method"] = {"fuser": fuser}
+    if roots is not None:
+        spec["allowed_roots"] = roots
+    return spec
+
+
+ARGUMENT = "fusers.tiny_fuser.arguments[1][1]"  # where conv is
+TINY_PATTERN_CONFIGS = 7
+FUSER_NAMES = [
+    ("nested_argument_name_repeated", _tiny(arguments=["add", ["bn", "conv"], "bn_conv"]),
+     "fusers.tiny_fuser.arguments[2]: argument 'bn_conv' is also the name the nested argument ['bn', 'conv'] (arguments[1]) "
+     "is passed as; expected another argument name"),
+    ("two_nested_arguments_passed_as_one_name", _tiny(arguments=[["add", "bn_conv"], ["add_bn", "conv"], "bn"]),
+     "fusers.tiny_fuser.arguments[1]: the nested argument ['add', 'bn_conv'] (arguments[0]) and the nested argument "
+     "['add_bn', 'conv'] (arguments[1]) are both passed as 'add_bn_conv'; expected other argument names"),
+    ("nested_argument_passed_as_a_local", _tiny(arguments={"bn": "fused", "conv": "module"}),
+     "fusers.tiny_fuser.arguments[1]: the nested argument ['fused', 'module'] (arguments[1]) is passed as 'fused_module', "
+     "which is taken by a local variable of the fuser's body; expected other argument names"),
+    ("argument_is_an_alias", _tiny(arguments={"conv": "nni"}),
+     f"{ARGUMENT}: argument 'nni' is taken by an import (import torch.ao.nn.intrinsic as nni); expected another argument name"),
+    ("argument_is_a_from_import", _tiny(arguments={"conv": "fuse_conv_bn_eval"}),
+     f"{ARGUMENT}: argument 'fuse_conv_bn_eval' is taken by an import (from torch.nn.utils.fusion import fuse_conv_bn_eval); "
+     "expected another argument name"),
+    ("argument_is_the_body_local", _tiny(arguments={"conv": "fused_module"}),
+     f"{ARGUMENT}: argument 'fused_module' is taken by a local variable of the fuser's body; expected another argument name"),
+    ("argument_is_assertion_error", _tiny(arguments={"conv": "AssertionError"}),
+     f"{ARGUMENT}: argument 'AssertionError' is taken by a Python builtin; expected another argument name"),
+    ("argument_is_not_implemented_error", _tiny(arguments={"conv": "NotImplementedError"}),
+     f"{ARGUMENT}: argument 'NotImplementedError' is taken by a Python builtin; expected another argument name"),
+    ("argument_is_type", _tiny(arguments={"conv": "type"}, eval_types=True),
+     f"{ARGUMENT}: argument 'type' is taken by a Python builtin; expected another argument name"),
+    ("argument_is_the_getter", _tiny(arguments={"conv": "get_tiny_backend_config"}),
+     f"{ARGUMENT}: argument 'get_tiny_backend_config' is taken by the getter; expected another argument name"),
+    ("argument_is_a_dtype_config", _tiny(arguments={"conv": "tiny_dtype_config"}),
+     f"{ARGUMENT}: argument 'tiny_dtype_config' is taken by dtype config 'tiny_dtype_config'; expected another argument name"),
+    ("dtype_config_is_the_getter_list", _tiny(dtype_config="configs"),
+     "dtype_configs.configs: name 'configs' of dtype config 'configs' is taken by a local variable of the getter; "
+     "expected another name"),
+    ("dtype_config_is_tuple", _tiny(dtype_config="tuple"),
+     "dtype_configs.tuple: name 'tuple' of dtype config 'tuple' is taken by a Python builtin; expected another name"),
+    ("dtype_config_is_list", _tiny(dtype_config="list"),
+     "dtype_configs.list: name 'list' of dtype config 'list' is taken by a Python builtin; expected another name"),
+    ("dtype_config_is_dunder_name", _tiny(dtype_config="__name__"),
+     "dtype_configs.__name__: name '__name__' of dtype config '__name__' is taken by Python's own module attributes "
+     "(dunder names such as __name__ and __all__); expected another name"),
+    ("getter_is_dunder_all", _tiny(getter="__all__"),
+     "backend.getter: name '__all__' of the getter is taken by Python's own module attributes "
+     "(dunder names such as __name__ and __all__); expected another name"),
+    ("constraints_are_a_builtin", _tiny(constraints="range"),
+     "constraints.range: name 'range' of constraints 'range' is taken by a Python builtin; expected another name"),
+    ("fuser_function_is_a_dunder_name", _tiny(fuser="_all__"),
+     "fusers._all__: name '__all__' of the function of fuser '_all__' is taken by Python's own module attributes "
+     "(dunder names such as __name__ and __all__); expected another name"),
+    ("root_is_a_builtin", _tiny(roots=["math", "list"]),
+     "allowed_roots[1]: allowed root 'list' is also the name of a Python builtin; "
+     "expected a top-level package the module binds no other way"),
+]
+
+
+@pytest.mark.parametrize("spec, message", [case[1:] for case in FUSER_NAMES], ids=[case[0] for case in FUSER_NAMES])
+def test_names_the_module_code_relies_on_are_refused_where_they_are_written(spec, message, tmp_path):
+    (tmp_path / ".git").mkdir()
+    write_spec(tmp_path, spec)
+    before = tree(tmp_path)
+    result = run("tiny.toml", cwd=tmp_path)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == f"error: tiny.toml: {message}\n"
+    assert result.stdout == b""
+    assert tree(tmp_path) == before
+
+
+def _in_file(relative: str, old: str, new: str):
+    def mutate(root: Path) -> None:
+        path = root / relative
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+    return mutate
+
+
+LEAKY = "[fusers.fuse_linear_bn_leaky_relu]"
+ONEDNN_NAMES = [
+    ("dtype_config_named_type", _in_file("spec/onednn.toml", "[[backend.op_groups]]",
+                                         '[dtype_configs.type]\ninput_dtype = "quint8"\n\n[[backend.op_groups]]'),
+     "spec/onednn.toml: dtype_configs.type: name 'type' of dtype config 'type' is taken by a Python builtin; expected another name"),
+    ("fuser_argument_named_like_an_import",
+     lambda root: _rename_in_table(root / "spec/op_groups/onednn.toml", LEAKY, ('"linear"', '"nn"'), ("{ linear =", "{ nn =")),
+     "spec/op_groups/onednn.toml: fusers.fuse_linear_bn_leaky_relu.arguments[0]: argument 'nn' is taken by an import "
+     "(from torch import nn); expected another argument name"),
+]
+
+
+def _rename_in_table(path: Path, header: str, *replacements: tuple[str, str]) -> None:
+    """Each (old, new) of ``replacements`` made in the TOML table ``header`` of ``path`` only."""
+    text = path.read_text()
+    start = text.index(header)
+    end = text.index("\n[", start + len(header))
+    table = text[start:end]
+    for old, new in replacements:
+        assert old in table, old
+        table = table.replace(old, new)
+    path.write_text(text[:start] + table + text[end:])
+
+
+@pytest.mark.parametrize("mutate, message", [case[1:] for case in ONEDNN_NAMES], ids=[case[0] for case in ONEDNN_NAMES])
+def test_a_name_onednn_needs_is_refused_in_the_file_that_chose_it(mutate, message, workspace):
+    mutate(workspace)
+    before = tree(workspace)
+    result = run("spec/onednn.toml", cwd=workspace)
+    assert result.returncode == 2, result.stderr
+    assert result.stderr.decode() == f"error: {message}\n"
+    assert tree(workspace) == before
+
+
+def _fuser_behaves(fuser) -> None:
+    """The tiny fuser, called as FX calls it, does what its table says."""
+    import torch
+    from torch.ao.nn import intrinsic as nni
+
+    def modules(training: bool = False, conv_type=torch.nn.Conv2d):
+        add, extra = torch.nn.Identity(), torch.nn.Identity()
+        bn, conv = torch.nn.BatchNorm2d(1), conv_type(1, 1, 1)
+        for module in (add, extra, bn, conv):
+            module.train(training)
+        return add, (bn, conv), extra
+
+    fused = fuser(False, *modules())
+    assert isinstance(fused, nni.ConvAdd2d)
+    with pytest.raises(NotImplementedError, match="Cannot fuse train modules"):
+        fuser(True, *modules())
+    add, (bn, conv), extra = modules()
+    conv.train()
+    with pytest.raises(AssertionError, match="Conv and BN must be in the same mode"):
+        fuser(False, add, (bn, conv), extra)
+
+
+def _build(spec: dict) -> tuple[object, dict] | list[str]:
+    """(config, module namespace) of what ``spec`` generates, or the problems."""
+    with tempfile.TemporaryDirectory() as temporary:
+        (Path(temporary) / ".git").mkdir()
+        try:
+            backend = load_backend(write_spec(Path(temporary), spec))
+        except SpecError as error:
+            return [str(problem) for problem in error.problems]
+    namespace: dict = {}
+    exec(compile(build_module(backend, "python -m generator tiny.toml"), "tiny", "exec"), namespace)
+    return namespace[backend.getter](), namespace
+
+
+def test_names_close_to_taken_ones_give_a_module_whose_getter_and_fuser_work():
+    spec = _tiny(arguments={"add": "adder", "bn": "norm", "conv": "convolution", "extra": "types"}, getter="get_configs",
+                 dtype_config="config", constraints="tuples", fuser="fused", eval_types=True)
+    built = _build(spec)
+    assert not isinstance(built, list), built
+    config, namespace = built
+    assert len(config.configs) == TINY_PATTERN_CONFIGS
+    _fuser_behaves(namespace["_fused"])
+
+
+# Each name of the tiny spec a test may change: the fuser's arguments, and the
+# module-level names.
+ARGUMENTS = ("add", "bn", "conv", "extra")
+SLOTS = (*ARGUMENTS, "getter", "dtype_config", "constraints", "fuser")
+candidate_names = st.one_of(st.sampled_from([*TAKEN_NAMES, *ARGUMENTS, "bn_conv", "a", "b", "a_b", "get_tiny_backend_config",
+                                             "tiny_dtype_config", "tiny_act", "tiny_range", "tiny_fuser", "math"]),
+                            st.from_regex(r"[a-z][a-z0-9_]{0,8}", fullmatch=True))
+
+
+def _changed(changes: dict[str, str], eval_types: bool) -> dict:
+    arguments = {slot: name for slot, name in changes.items() if slot in ARGUMENTS}
+    others = {slot: name for slot, name in changes.items() if slot not in ARGUMENTS}
+    return _tiny(arguments=arguments, eval_types=eval_types, **others)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(changes=st.dictionaries(st.sampled_from(SLOTS), candidate_names, min_size=1, max_size=3), eval_types=st.booleans())
+@example(changes={"extra": "bn_conv"}, eval_types=False)
+@example(changes={"bn": "a", "conv": "b", "extra": "a_b"}, eval_types=False)
+@example(changes={"conv": "type"}, eval_types=True)
+@example(changes={"conv": "nni"}, eval_types=False)
+@example(changes={"add": "nn"}, eval_types=True)
+@example(changes={"dtype_config": "configs"}, eval_types=False)
+@example(changes={"dtype_config": "tuple", "getter": "__all__"}, eval_types=False)
+@example(changes={"conv": "tiny_fuser", "fuser": "conv"}, eval_types=True)
+def test_any_choice_of_fuser_and_module_names_gives_a_working_module_or_a_clean_refusal(changes, eval_types):
+    built = _build(_changed(changes, eval_types))
+    if isinstance(built, list):
+        event("refused")
+        assert built and all(problem.startswith("tiny.toml: ") or "/tiny.toml: " in problem for problem in built), built
+        return
+    event("generated")
+    config, namespace = built
+    assert len(config.configs) == TINY_PATTERN_CONFIGS
+    _fuser_behaves(namespace[f"_{changes.get('fuser', 'tiny_fuser')}"])
+
+
+def test_the_template_binds_in_its_functions_exactly_the_locals_names_py_reserves(tmp_path):
+    """TEMPLATE_LOCALS is what keeps spec names off the functions' locals: it must
+    list every name the template binds in a function (the tiny spec uses every
+    helper and a declared fuser), besides the fuser's own arguments."""
+    backend = load_backend(write_spec(tmp_path, TINY_SPEC))
+    module = ast.parse(build_module(backend, "python -m generator tiny.toml"))
+    arguments = {parameter.name for fuser in backend.fusers for parameter in fuser_parameters(fuser.arguments)}
+    bound = set()
+    for function in module.body:
+        if isinstance(function, ast.FunctionDef):
+            for node_ in ast.walk(function):
+                if isinstance(node_, ast.arg) or (isinstance(node_, ast.FunctionDef) and node_ is not function):
+                    bound.add(node_.arg if isinstance(node_, ast.arg) else node_.name)
+                elif isinstance(node_, ast.Name) and isinstance(node_.ctx, ast.Store):
+                    bound.add(node_.id)
+    bound -= arguments | {f"_{name}" for name in arguments}
+    assert bound == {name for names in TEMPLATE_LOCALS.values() for name in names}
+    assert not bound & set(dir(builtins))
 
 
 # -- the generated modules (mutation check: __all__) ------------------------------

@@ -38,6 +38,7 @@ from generator.expand import USE_KEYS
 from generator.fusers import FUSER_KEYS, MAX_ARGUMENT_NESTING
 from generator.loader import BACKEND_NAME, TORCH_VERSION, BACKEND_KEYS, BACKEND_REQUIRED, INCLUDE_KEYS, SPEC_KEYS, load_backend
 from generator.model import BOUND_NAMES, DTYPE_NAMES, OBSERVATION_TYPES
+from generator.names import FUSER_LOCALS
 from test_spec_properties import mutated_specs
 from tiny_spec import TINY_SPEC, write_spec
 
@@ -194,7 +195,9 @@ def test_the_names_are_the_loaders():
     assert DEFS["dtype_name"]["enum"] == list(DTYPE_NAMES)
     assert DEFS["observation_type"]["anyOf"][0]["enum"] == list(OBSERVATION_TYPES)
     assert DEFS["identifier"]["not"]["enum"] == keyword.kwlist
-    assert DEFS["argument_name"]["not"]["enum"] == [*keyword.kwlist, "is_qat"]
+    # The names a fuser's body binds itself (the schema leaves builtins, which vary
+    # with Python's release, and the module's names to the loader).
+    assert DEFS["argument_name"]["not"]["enum"] == [*keyword.kwlist, *FUSER_LOCALS]
     assert DEFS["symbol"]["not"]["anyOf"][0]["pattern"] == r"(^|\.)(" + "|".join(keyword.kwlist) + r")(\.|$)"
     # A fuser's arguments nest as deep as the loader allows, and no deeper.
     assert {name for name in DEFS if name.startswith("fuser_arguments")} == {
@@ -333,6 +336,7 @@ REFUSED = [
     ("fuser_arguments_too_deep", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", [[[["conv"]]]], "extra"]),
     ("fuser_argument_reserved", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", "is_qat", "extra"]),
     ("fuser_argument_named_twice", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", "conv", "conv"]),
+    ("fuser_argument_is_the_body_local", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", "fused_module", "extra"]),
     ("no_error_modules_without_qat", ONEDNN_GROUPS, [*BN_ADD_FUSER, "error_modules"], DELETE),
     ("no_fused_arguments", ONEDNN_GROUPS, [*BN_ADD_FUSER, "fused_arguments"], []),
 ]
