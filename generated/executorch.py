@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b603f41290ac5178195c455006fbf1f883f5e40188a2c166e420f765aa470bb8
-# Signature sha256: ff6c8d7adecc1be104ce8b7848ae8e50abeb54a084f51d2a5351c7aacb794896
+# Inputs sha256: 8d2be1590d4534f8cde8ee5e45c877b44591dc29e274d54edd3c3edb50dee024
+# Signature sha256: 4fe07c1ee58055618b5982bc6ba51d8ec8e1634dce04fa765264dbeb6f423896
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6e894780413da21af631aa52c096297c1f5d91c3382333ac6d43de803c1b7ca3
-# Signature sha256: 2ff159151378f7fb97b7a542975ff0f7ef8733561dd5f6c40344bd8f2c4564bd
+# Inputs sha256: 28551d03fd88ec0e7a82dd4a1da3fa902b1c1d41dcb9a400a18fc8cea6d69e72
+# Signature sha256: 022fb795f161eaff0d3c399462004994b00438c48af9f53941ae46f9db8efe96
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

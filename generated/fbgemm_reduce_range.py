@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 35dccb11ec085af667e4dacacefafd2d0caf90283737ef25ebc6c496648cb628
-# Signature sha256: 73355b4d36db626efd70b2d5a9ac55f9cf451b153df6f7b882151390a55f560c
+# Inputs sha256: a6f8c441288a320ea77fd8f8d7602b5c2416d3b0cebcbd988736e5cc09fee499
+# Signature sha256: 4388aaf2b44cf8502e5ba60fae1f40ff861ee82d096e1b0094bdffeae8a74869
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6b4932e138aa7ed54fd9261904a1c98571f853d3dabe46eca7ffbc3c3a85415b
-# Signature sha256: 6be8624326dcb78e51795abfc1c12323f1814910f6863862fbb46f7e491cff49
+# Inputs sha256: 6d2af637c38e1cb88e825144e9ab676e1cde72c77e7ce1097523827c2f1344b5
+# Signature sha256: 3f24ad6fabbe6627fafbae98876b58440e4d75370b73549fb5c9f11c22d4c2f4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

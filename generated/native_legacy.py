@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c76677b7e6a456378d3575c01eb166ac0ee1eabd92f60bf2e09140c85087d3f0
-# Signature sha256: 240993a6285691c96f04d6edcb968c3778e6748843928b6de0c3abfaf793cb9e
+# Inputs sha256: 711d879b272f27273f791949f6ff276a44f71749ca74e3c6c2affc00c3ae0b4a
+# Signature sha256: e8d41539022f293abb8d411a84ca01d22d99491ccadba9b958d7c2e453b17b39
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 117978a0ed3a4e1fd3a19b58848c3721938feae592f7521ac582d6dacf89fa96
-# Signature sha256: 7f96b4ac29e4d7b2af20088cd64c6c9f3139795839d6401c0446159a14cb09c4
+# Inputs sha256: 73eac6f0dd29fa77600bd7da446fe6e9128276fb252ca1659b524c1321aa9727
+# Signature sha256: ac90217543944cfbbbcd6f74ae152f23a75b41383194e9883994c68a13f3e4bd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
@@ -212,8 +212,8 @@ def _fuse_conv_add_right(
 def _fuse_conv_bn_add_relu_left(
     is_qat: bool, relu: Any, add_bn_conv_extra: tuple[Any, Any, Any]
 ) -> torch.nn.Module:
-    """Fold the batch norm into the conv, then fuse conv + add + relu into ConvAddReLU2d
-    (eval only).
+    """Fold the batch norm into the conv, then fuse conv + add + relu into
+    ConvAddReLU2d (eval only).
     """
     add, bn_conv, _extra = add_bn_conv_extra
     bn, conv = bn_conv
@@ -236,8 +236,8 @@ def _fuse_conv_add_relu_left(
 def _fuse_conv_bn_add_relu_right(
     is_qat: bool, relu: Any, add_extra_bn_conv: tuple[Any, Any, Any]
 ) -> torch.nn.Module:
-    """Fold the batch norm into the conv, then fuse add + conv + relu into ConvAddReLU2d
-    (eval only).
+    """Fold the batch norm into the conv, then fuse add + conv + relu into
+    ConvAddReLU2d (eval only).
     """
     add, _extra, bn_conv = add_extra_bn_conv
     bn, conv = bn_conv

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ce3a58f8ff7768ea242d288a6f78c1a818ed7f967a220ee5b322ccae566e73d4
-# Signature sha256: 2da4e165e2c7426cb2521a920c77a6d4f2fbf407e773dba8aeb1291e4e4538d8
+# Inputs sha256: 2fcd9f5d31aee088151aedff42ad97158ca14bcadc287fcb084429247dfce5ff
+# Signature sha256: f062f7df93a6cfbb11b4d9db90e399aedc03d717abe8954e067285a725fe8102
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

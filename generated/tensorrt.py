@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c661f59529cd96c32e285fe36607dcea44bfc274332b78cf861c1befc9d1e883
-# Signature sha256: 23c146479b6a2de7898def6c5ab3c267b3d1fad92eb674b71a918f5d7d86ec75
+# Inputs sha256: 163d4fe2ac182346a23b8d1765f4f587d487d19fe1a9069b131760931d555106
+# Signature sha256: 768ea3f0af9777be55aeb2ac052acc6ebe45aa19708a6e719f304d4ad64bc414
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: dee6be7ddfb43a7e526bca3d3104e3570f2229ae7adf8801d22780741f358ad1
-# Signature sha256: c4d596c4350e54ef5bd59c0b9e5d92a5c84d04b95ea5b08a38217b1557ace6a9
+# Inputs sha256: 71521fb5727f8e1c14a9ebc4fe339eb861651ccf8a523c17ec6c4f4ddceb2229
+# Signature sha256: fa02467663cfd73ea7a6b4bd0bb974aa0163daddf639eb3992917bd8aedf0cc0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -21,7 +21,9 @@ def docstring(text: str, indent: int = 4) -> str:
         return repr(text)
     if indent + len(text) + 6 <= 88:
         return f'"""{text}"""'
-    lines = textwrap.wrap(text, width=88 - indent - 3, break_long_words=False, break_on_hyphens=False)
+    # Room for both quotes on every line: black may move the closing quotes up onto
+    # the last line even past its line length (an 80-character line became 90).
+    lines = textwrap.wrap(text, width=88 - indent - 6, break_long_words=False, break_on_hyphens=False)
     body = ("\n" + " " * indent).join(lines)
     return f'"""{body}\n{" " * indent}"""'
 

@@ -93,3 +93,20 @@ def test_mypy_strict_finds_nothing(customized, tmp_path):
     result = run(TOOLS / "mypy", "--strict", "--cache-dir", tmp_path / ".mypy_cache", *(m.name for m in modules), cwd=tmp_path)
     assert result.returncode == 0, result.stdout
     assert f"no issues found in {len(modules)} source files" in result.stdout
+
+
+def test_docstrings_of_any_length_fit_88_columns_after_black():
+    """black may move a docstring's closing quotes up onto its last line, even past
+    88 columns (an 80-character one-line docstring became a 90-column line), so
+    wrapping must leave room for them on every line."""
+    import black
+
+    from generator.formatting import BLACK_MODE
+    from generator.literals import docstring
+
+    prose = "Return the BackendConfig 'fbgemm', customized from ../spec/fbgemm.toml, as torch builds it. " * 3
+    for length in range(40, 200):
+        text = prose[:length].rstrip() + "."
+        source = f"def f() -> None:\n    {docstring(text)}\n    return None\n"
+        formatted = black.format_str(source, mode=BLACK_MODE)
+        assert max(len(line) for line in formatted.splitlines()) <= 88, formatted
