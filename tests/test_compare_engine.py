@@ -37,6 +37,20 @@ def test_private_aliases_and_module_paths_get_their_public_names():
     assert names.public_name(object()) is None
 
 
+def test_objects_without_a_public_path_are_named_by_where_they_come_from():
+    """Dispatcher operators by the path code reaches them by; a closure by the function
+    that made it and what it captured (a getter's position tells two apart)."""
+    import runpy
+
+    names = PublicNames()
+    assert names.name_of(torch.ops.aten.relu.default) == "torch.ops.aten.relu.default"
+    assert names.name_of(torch.ops.aten.add.Tensor) == "torch.ops.aten.add.Tensor"
+    assert names.name_of(torch.ops.aten.relu) == "torch.ops.aten.relu"
+    onednn = runpy.run_path(str(REPO / "generated" / "onednn.py"), run_name="onednn")
+    assert names.name_of(onednn["_node_at"](1, 1)) == "onednn._node_at((1, 1))"
+    assert names.name_of(onednn["_nodes_at"]((2,))) == "onednn._nodes_at(((2,),))"
+
+
 def _spec_symbols() -> set[str]:
     from generator.loader import load_backend
 
