@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8d2be1590d4534f8cde8ee5e45c877b44591dc29e274d54edd3c3edb50dee024
-# Signature sha256: 4fe07c1ee58055618b5982bc6ba51d8ec8e1634dce04fa765264dbeb6f423896
+# Inputs sha256: 75ff1971d7d054a4fb5bd56d6462794575a4962cd36c470bc206a4a6e591edc5
+# Signature sha256: 19b3f74a6f976891e73f1491ad3fc554d643e33931a0c67296645239f6893331
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 28551d03fd88ec0e7a82dd4a1da3fa902b1c1d41dcb9a400a18fc8cea6d69e72
-# Signature sha256: 022fb795f161eaff0d3c399462004994b00438c48af9f53941ae46f9db8efe96
+# Inputs sha256: 87413ce8e989ba0879599cfc0c51162471eb3b4131eb4d6fd79376294b4a5d95
+# Signature sha256: a33e6ca5098911fd31542a5b71fb539fdfb55c3324eced4857b1083693c05b40
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: a6f8c441288a320ea77fd8f8d7602b5c2416d3b0cebcbd988736e5cc09fee499
-# Signature sha256: 4388aaf2b44cf8502e5ba60fae1f40ff861ee82d096e1b0094bdffeae8a74869
+# Inputs sha256: 6193ca3ea9ee9884914d5df03ebb4a213ff47b803b6db1b560b044562a69c843
+# Signature sha256: 62fa7917f710511758d89272a9b807189f631846e78030c210a803bc20fe9962
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

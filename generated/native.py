@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6d2af637c38e1cb88e825144e9ab676e1cde72c77e7ce1097523827c2f1344b5
-# Signature sha256: 3f24ad6fabbe6627fafbae98876b58440e4d75370b73549fb5c9f11c22d4c2f4
+# Inputs sha256: 2f2241938d4bf702f6a6f5f9e607a78acb3a9698b3d9e921745dc6caf2e7b7b1
+# Signature sha256: 48ffbddcbf78cd48c24b8424d72179a5063e6820d1dd88dd9bf598586ecd3a6c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

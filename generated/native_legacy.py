@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 711d879b272f27273f791949f6ff276a44f71749ca74e3c6c2affc00c3ae0b4a
-# Signature sha256: e8d41539022f293abb8d411a84ca01d22d99491ccadba9b958d7c2e453b17b39
+# Inputs sha256: b5478c3d05c98bdc1208e8ede2652a5193e4855f19300058ccb208fa1cee7d15
+# Signature sha256: 491259432d7f32405d5cece734ab5324824966f760b7f0dfd2fd41bccbc55972
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 73eac6f0dd29fa77600bd7da446fe6e9128276fb252ca1659b524c1321aa9727
-# Signature sha256: ac90217543944cfbbbcd6f74ae152f23a75b41383194e9883994c68a13f3e4bd
+# Inputs sha256: 5d29259cfa68593f49087065812b3fb415969756868234d1d3f1385b273dda9f
+# Signature sha256: 5cdde0764f162dd11febf8b3d468bf3157ce5a4a60a8ad2e9e33797aa9818410
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2fcd9f5d31aee088151aedff42ad97158ca14bcadc287fcb084429247dfce5ff
-# Signature sha256: f062f7df93a6cfbb11b4d9db90e399aedc03d717abe8954e067285a725fe8102
+# Inputs sha256: fc05963f0600fee821e4fc0873644f1702a2645d02e7c54181df28fe54912f9d
+# Signature sha256: 6890f158a98635324ae8c7617b84443f4c068f43db80cf0ffae3a1f2e3ae78bc
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

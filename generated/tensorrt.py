@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 163d4fe2ac182346a23b8d1765f4f587d487d19fe1a9069b131760931d555106
-# Signature sha256: 768ea3f0af9777be55aeb2ac052acc6ebe45aa19708a6e719f304d4ad64bc414
+# Inputs sha256: 61834303b2a5e07fdbb12a0e4fbc85f4518cbe8e6858e5b2b2a6b3d45d44c50d
+# Signature sha256: 5e7159f1662406c3358d8704bbf42e181cfe7dbda6a391ed264908fbf10a12c9
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 71521fb5727f8e1c14a9ebc4fe339eb861651ccf8a523c17ec6c4f4ddceb2229
-# Signature sha256: fa02467663cfd73ea7a6b4bd0bb974aa0163daddf639eb3992917bd8aedf0cc0
+# Inputs sha256: 82e9aca1eb05bf38beb5e30f74a831be810ef1e7fa5abea92425eb94534d800f
+# Signature sha256: 7a92eeaf04a3ceaabba44c5f7dc350370d79f330f4402f08aff016548bb6284b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -15,7 +15,7 @@ import black
 
 from .header import header_lines, inputs_digest, sign
 from .model import Backend
-from .render import ENTRIES_MARKER, RenderedModule, render
+from .render import ALL_NAMES_MARKER, CONSTANTS_MARKER, ENTRIES_MARKER, RenderedModule, render
 
 # A fixed mode: the output never depends on the black configuration of whatever
 # repository the generator happens to run in. header.BLACK_MODE_DESCRIPTION names it.
@@ -50,6 +50,11 @@ def build_module(backend: Backend, command: str) -> str:
 def format_module(rendered: RenderedModule, inputs: str) -> str:
     """The final module text: formatted, pattern configs spliced in, signed."""
     module = _black(rendered.module, BLACK_MODE)
+    # __all__'s names are identifiers: written as black writes them (its magic
+    # trailing comma keeps the list one name per line).
+    module = _splice(module, f"    {ALL_NAMES_MARKER},\n", "".join(f'    "{name}",\n' for name in rendered.all_names))
+    if rendered.constants:
+        module = _splice(module, f"{CONSTANTS_MARKER}\n", _format_constants(rendered.constants))
     if not rendered.has_entries:
         return sign([module], inputs)
     marker = f"{' ' * ENTRY_INDENT}{ENTRIES_MARKER},\n"
@@ -68,6 +73,18 @@ def format_module(rendered: RenderedModule, inputs: str) -> str:
         gc.unfreeze()
     pieces.append(after)
     return sign(pieces, inputs)
+
+
+def _splice(module: str, marker: str, text: str) -> str:
+    if module.count(marker) != 1:
+        raise ValueError(f"the rendered module lost its marker {marker.strip()!r}")
+    return module.replace(marker, text)
+
+
+def _format_constants(constants: list[str]) -> str:
+    """The module's constants, formatted in chunks, one blank line apart."""
+    chunks = [_black("\n".join(constants[start : start + CHUNK_SIZE]), BLACK_MODE) for start in range(0, len(constants), CHUNK_SIZE)]
+    return "\n".join(chunks)
 
 
 def _format_chunk(entries: list[tuple[str, str]]) -> str:

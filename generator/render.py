@@ -51,6 +51,11 @@ MODULE_TEMPLATE = "backend_config.py.j2"
 ENTRY_TEMPLATE = "pattern_config.py.j2"
 # Stands for the pattern configs in the rendered module until they are spliced in.
 ENTRIES_MARKER = "_PATTERN_CONFIGS_GO_HERE_"
+# Where __all__'s names and the module's constants go: black's time grows faster
+# than linearly with the statements (or list items) of one call, so these are
+# spliced in after it formatted the rest, as the pattern configs are.
+ALL_NAMES_MARKER = "_ALL_NAMES_GO_HERE_"
+CONSTANTS_MARKER = "_CONSTANTS_GO_HERE_"
 # BackendPatternConfig.from_dict keys that differ from the model's field names.
 _TORCH_DICT_KEYS = {"reference_quantized_module": "reference_quantized_module_for_root"}
 DEFAULT_OBSERVATION_TYPE = "OUTPUT_USE_DIFFERENT_OBSERVER_AS_INPUT"
@@ -88,6 +93,8 @@ class RenderedModule:
     module: str
     entries: Iterator[tuple[str, str]]  # (comment, BackendPatternConfig.from_dict(...) source)
     has_entries: bool  # without any, the module has no ENTRIES_MARKER
+    all_names: list[str]  # __all__, in order
+    constants: list[str]  # each constant's source: its comment lines and its assignment
 
 
 def render(backend: Backend, header: list[str]) -> RenderedModule:
@@ -95,12 +102,13 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
     comment lines (see output.py)."""
     plan = plan_imports(used_symbols(backend))
     helpers = needs_helpers(backend)
+    constants = [*(_constraints_constant(c) for c in backend.constraints), *(_constant(c) for c in backend.dtype_configs)]
     module = environment().get_template(MODULE_TEMPLATE).render(
         header=header,
         stdlib_imports=_stdlib_imports(plan, helpers),
         imports=_third_party_imports(plan, _backend_config_names(backend)),
-        all_names=_sorted_names([backend.getter, *(c.name for c in backend.constraints if c.name), *(c.name for c in backend.dtype_configs)]),
-        constants=[*(_constraints_constant(c) for c in backend.constraints), *(_constant(c) for c in backend.dtype_configs)],
+        all_names_marker=ALL_NAMES_MARKER,
+        constants_marker=CONSTANTS_MARKER if constants else None,
         helpers=helpers,
         fusers=[fuser_code(fuser, plan) for fuser in backend.fusers],
         getter=backend.getter,
@@ -111,7 +119,13 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
     entry = environment().get_template(ENTRY_TEMPLATE)
     replacing = {id(shadowed.winner) for shadowed in backend.shadowed}
     entries = ((_comment(config, id(config) in replacing), entry.render(items=_items(config, plan))) for config in backend.pattern_configs)
-    return RenderedModule(module, entries, has_entries=bool(backend.pattern_configs))
+    return RenderedModule(
+        module,
+        entries,
+        has_entries=bool(backend.pattern_configs),
+        all_names=_sorted_names([backend.getter, *(c.name for c in backend.constraints if c.name), *(c.name for c in backend.dtype_configs)]),
+        constants=["".join(f"# {line}\n" for line in c.comment) + f"{c.name} = {c.expression}\n" for c in constants],
+    )
 
 
 def _sorted_names(names: list[str]) -> list[str]:
