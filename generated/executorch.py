@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 75ff1971d7d054a4fb5bd56d6462794575a4962cd36c470bc206a4a6e591edc5
-# Signature sha256: 19b3f74a6f976891e73f1491ad3fc554d643e33931a0c67296645239f6893331
+# Inputs sha256: 0caf109932f74a0730eb7ba3aaeb037f22ebe625d42067d8c73382b67ad1b2ff
+# Signature sha256: 8aaddcea32aaa568aeac64d0adb5e3ea732f5842bce7a792e84b4ac492f8e3ca
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

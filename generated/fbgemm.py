@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 87413ce8e989ba0879599cfc0c51162471eb3b4131eb4d6fd79376294b4a5d95
-# Signature sha256: a33e6ca5098911fd31542a5b71fb539fdfb55c3324eced4857b1083693c05b40
+# Inputs sha256: b5008da1903044d2d4a382ad27dcb4865e2c69077f4fd3af6049a98686e8c773
+# Signature sha256: 4124a14cc7674d1349a9bcd3822380287901cfc5c99cabd71e2f998688e49c0c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6193ca3ea9ee9884914d5df03ebb4a213ff47b803b6db1b560b044562a69c843
-# Signature sha256: 62fa7917f710511758d89272a9b807189f631846e78030c210a803bc20fe9962
+# Inputs sha256: 6d44ccffac5a5d425ed672d82f111cb08566352b368f0077796488bef295889c
+# Signature sha256: 534b52c53d4e6cf5a364bae887cf9a89312a212c32d5a45619d70387d258532a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2f2241938d4bf702f6a6f5f9e607a78acb3a9698b3d9e921745dc6caf2e7b7b1
-# Signature sha256: 48ffbddcbf78cd48c24b8424d72179a5063e6820d1dd88dd9bf598586ecd3a6c
+# Inputs sha256: cb1b92bafaf7579105a0f7973414d176bd4b5e07f401e9853bc18836fa2b9b62
+# Signature sha256: e081a96e388b091400632b4e3c1fb01bdc04355e98330fa79160795cba99e4d8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b5478c3d05c98bdc1208e8ede2652a5193e4855f19300058ccb208fa1cee7d15
-# Signature sha256: 491259432d7f32405d5cece734ab5324824966f760b7f0dfd2fd41bccbc55972
+# Inputs sha256: 23bdfae3b8616aea8cfaadedfa5de41d2a6cc5bb3e448176b626bc13cdbbe345
+# Signature sha256: f00ffe6f4b8fe75c57ac6da5bb5fd22b762573181c6fa9c2afd71c8cf476f053
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5d29259cfa68593f49087065812b3fb415969756868234d1d3f1385b273dda9f
-# Signature sha256: 5cdde0764f162dd11febf8b3d468bf3157ce5a4a60a8ad2e9e33797aa9818410
+# Inputs sha256: b30e7b0956883e93860a4e4b28ee89f6e9c593cc940a29145535cf72741a3477
+# Signature sha256: 25ffc6b08c5b73a0b1e6023c75b0064e8159568b97a6c9d2f3ce3eda41ebfb79
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: fc05963f0600fee821e4fc0873644f1702a2645d02e7c54181df28fe54912f9d
-# Signature sha256: 6890f158a98635324ae8c7617b84443f4c068f43db80cf0ffae3a1f2e3ae78bc
+# Inputs sha256: f86e1ca2b0d8257e2fdfcab55fca6a26e3abe586ece8995c714b28bc836e0421
+# Signature sha256: 59236500b30cbd4a0adef0d8e593c617414c6fb25129af8b5f440d29b11c4a84
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

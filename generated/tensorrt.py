@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 61834303b2a5e07fdbb12a0e4fbc85f4518cbe8e6858e5b2b2a6b3d45d44c50d
-# Signature sha256: 5e7159f1662406c3358d8704bbf42e181cfe7dbda6a391ed264908fbf10a12c9
+# Inputs sha256: 402c655feff3c0cac76daf37b85f9a66985bd4407c4d2c8a104810cdddcb907c
+# Signature sha256: 30f34cf7d2eb705df3984fb8a0853d015f40b747632ea24b18763bb34a1d906a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

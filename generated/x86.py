@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 82e9aca1eb05bf38beb5e30f74a831be810ef1e7fa5abea92425eb94534d800f
-# Signature sha256: 7a92eeaf04a3ceaabba44c5f7dc350370d79f330f4402f08aff016548bb6284b
+# Inputs sha256: f3ff1cc14ece124b2391615aa9a178fe7f4dd12073eaaa9f55c104c8f3d1b205
+# Signature sha256: 25626fc7c5aaf5100638b7f62d9ada737bc07204678dd154a46e96235f589d0c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

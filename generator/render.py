@@ -128,6 +128,14 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
     )
 
 
+def unformatted_module(rendered: RenderedModule) -> str:
+    """The module as rendered, its names and constants in place (the pattern configs
+    stay out): code to run, for what its helpers and constants do, which black,
+    changing no behaviour, need not format first."""
+    names = ", ".join(string_literal(name) for name in rendered.all_names)
+    return rendered.module.replace(ALL_NAMES_MARKER, names).replace(CONSTANTS_MARKER, "\n".join(rendered.constants))
+
+
 def _sorted_names(names: list[str]) -> list[str]:
     """__all__ in the order linters keep it: constants, classes, then the rest."""
     return sorted(dict.fromkeys(names), key=lambda name: (0 if name.isupper() else 1 if name[:1].isupper() else 2, name))

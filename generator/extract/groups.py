@@ -23,7 +23,7 @@ from ..compare.public_names import PublicNames
 from ..errors import Reporter
 from ..expand import Expander
 from ..model import Backend, DTypeConfig, DTypeWithConstraints, FuserDef, PatternConfig, register
-from ..render import render
+from ..render import render, unformatted_module
 from ..sources import BUILTIN_PREFIX, Document, Location, builtin_names, locate, read_document
 
 CATALOG_PREFIX = f"{BUILTIN_PREFIX}op_groups/"
@@ -188,7 +188,7 @@ def _build_live(configs: list[PatternConfig], fusers: tuple[FuserDef, ...]) -> t
         files=(),
     )
     rendered = render(backend, ["the shared op groups, built for matching"])
-    run = run_generated_source(rendered.module, "<shared op groups>", "_backendconfig_gen_extract_catalog")
+    run = run_generated_source(unformatted_module(rendered), "<shared op groups>", "_backendconfig_gen_extract_catalog")
     namespace = vars(run.module)
     live = [eval(compile(source, "<shared op groups>", "eval"), namespace) for _, source in rendered.entries]  # noqa: S307 - our own rendered code
     return live, run.module
