@@ -88,3 +88,15 @@ def snapshot(directory: Path) -> dict:
         for path in sorted(directory.rglob("*"))
         if path.is_file() and ".git" not in path.parts
     }
+
+
+def replace_in(relative: str, old: str, new: str):
+    """A mutation for a copy of the repository: the first ``old`` in a file, replaced."""
+
+    def mutate(root: Path) -> None:
+        path = root / relative
+        text = path.read_text()
+        assert old in text, old
+        path.write_text(text.replace(old, new, 1))
+
+    return mutate

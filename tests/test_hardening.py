@@ -22,7 +22,7 @@ import tomli_w
 from hypothesis import HealthCheck, event, example, given, settings
 from hypothesis import strategies as st
 
-from conftest import REPO
+from conftest import REPO, replace_in
 from generator.errors import SpecError
 from generator.formatting import build_module
 from generator.loader import load_backend
@@ -617,18 +617,9 @@ def test_names_the_module_code_relies_on_are_refused_where_they_are_written(spec
     assert tree(tmp_path) == before
 
 
-def _in_file(relative: str, old: str, new: str):
-    def mutate(root: Path) -> None:
-        path = root / relative
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1))
-    return mutate
-
-
 LEAKY = "[fusers.fuse_linear_bn_leaky_relu]"
 ONEDNN_NAMES = [
-    ("dtype_config_named_type", _in_file("spec/onednn.toml", "[[backend.op_groups]]",
+    ("dtype_config_named_type", replace_in("spec/onednn.toml", "[[backend.op_groups]]",
                                          '[dtype_configs.type]\ninput_dtype = "quint8"\n\n[[backend.op_groups]]'),
      "spec/onednn.toml: dtype_configs.type: name 'type' of dtype config 'type' is taken by a Python builtin; expected another name"),
     ("fuser_argument_named_like_an_import",

@@ -8,22 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import run_generator, snapshot
+from conftest import replace_in, run_generator, snapshot
 from generator.output import write_output
 
 SPEC = "spec/fbgemm.toml"
 COMMON = "spec/op_groups/common.toml"
 REDUCED = "spec/fbgemm_reduce_range.toml"  # extends fbgemm.toml
-
-
-def replace_in(relative: str, old: str, new: str):
-    def mutate(root: Path) -> None:
-        path = root / relative
-        text = path.read_text()
-        assert old in text, old
-        path.write_text(text.replace(old, new, 1))
-
-    return mutate
 
 
 def write(relative: str, content: bytes):
