@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 51a3fb5a36fd68a0d9d1dc989adc1b6de96ab53fd11f8d51fa17b16ce879f781
-# Signature sha256: 7251858f5b01be721d208ba3b8580d1a63b58e2dbba8ab7810da77bc05ce6795
+# Inputs sha256: 7bebc559b6ba562f352d219bb7211d704b5584314d321dd37a55748f9fb30dee
+# Signature sha256: 4f6b02af0ef86550c36ae5ce678dc72d74bbcf361db7f000c8cefb11b7e15608
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

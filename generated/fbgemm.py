@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9124649cbab6cd472f4404f0c9d27425586790abc5f85477734bdcc1aa3c8e6c
-# Signature sha256: 309e32fed3d3cc48538c750b839959fde9daaf204f4a9e1a0bb65db765a242d1
+# Inputs sha256: cfdf56b934d94bcc80003b5b931c8d40d96be9ffe3c602a12c67d07054e59074
+# Signature sha256: 44162f664978fbe73811d19af250b42b8adfad3dd3e20b4d14a040159a2be8bd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

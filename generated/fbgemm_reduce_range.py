@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9094fe81d37c6d3d2f6a9c24ca7390d17b03fd15c62bd8d72f860dcf45d0872a
-# Signature sha256: 1dbfd81a565216d0c45657a3485925e0f17e5ff16b6a0e36aae50925c67d0487
+# Inputs sha256: 5dcd26e86c7b37bf660504d707c16143ce93e249a3fb75d00bf51352fb21456b
+# Signature sha256: abb9b0b1e993fd891aebceaf3e68eb66d4d5edad17540aa96f93217d8022b6b8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: c7516886e9ab34cea292aaf76f81b36ff687a1558a951de6035cc9fcc5286c19
-# Signature sha256: 55224ff9c7db5f2299e57688dc13baf7207b456a72e9d21d41dec4635acf01b1
+# Inputs sha256: 1c2153c1e044af574f95ab28950fa765cdb9c41aebbbcdb1b86350d0dc3bb08c
+# Signature sha256: 585cab94113b89fa742d390a02407d5392ff378fd5c346a87650a115b4d50d9b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

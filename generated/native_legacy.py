@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d3683cfcb4162dd0e09cf6c987a0fe0b505137ac38dd7f4e25a7cb8d9f5dcb5f
-# Signature sha256: ab3736ff8085364bdb1a606b38335a600671627f400d62b5bf1fa2a27b29adab
+# Inputs sha256: 3bcb9a200782c0f82e3e962a8e256500fd12dbc6612817f20d28f85845319836
+# Signature sha256: beca1c43d58f5f70e6202ba763eacaf54d5e16eaf71c2cc4e60e84e757f75cdd
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

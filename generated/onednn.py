@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b9a7b2aa7d06abb08313c1f204af79aea419a10b5055d1d9c897e8f3831a1c69
-# Signature sha256: 8d6d1b50076c3e935c8bd22b71d63d0343ac74f6586a33acc9cec2f1259e1547
+# Inputs sha256: 452a7e3993cbbdac6928d7332f206b2ffcef3ff6843eb2363670fced91f3b4f1
+# Signature sha256: 734e8233ce247b31c7b8fc044df064b185a3d8577144c6038c94bb9d3567c9d5
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 690db489e13daccec67f7e581abbe54955b6fed6cf73ca84e9c7f57ef3cb12b2
-# Signature sha256: 9a577e7781e32cf6e450651aa1e67014a2e73e229efbdb1ae637b45454877081
+# Inputs sha256: 664336421227a3153a74e8c0bab0920e93e3bb76aecfc7c229a01162d9cbfa0c
+# Signature sha256: 2ea38704cbe6ff2a84300d7ab897ffb15e9a46d1fefef12542bfd652aac39be6
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 888aff11c2f78883f8ed3138c4d1b2d1051264df5435c0e138174db1ed5b7c60
-# Signature sha256: 1dc912328318c3bbd06a45222c4d275612ccf2116fc3f9372cb94d3038ee3d22
+# Inputs sha256: 079366097e74ee2df2fc136598acb772c1336451d471e872aba2aef1c3ecd0f5
+# Signature sha256: 538a1b3e9f2994b728dd061d06581dc6ccdeb9cdab8c91bb164bd57361d5992d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

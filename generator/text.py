@@ -19,6 +19,11 @@ def shown(value: object, limit: int = 80) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def count(number: int, noun: str) -> str:
+    """``1 pattern``, ``2 patterns``: a number and a noun that agrees with it."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
+
+
 def command(*words: str) -> str:
     """A shell command line that runs exactly ``words``, whatever they contain, on
     one printable line: shlex quoting, and for a word holding control characters

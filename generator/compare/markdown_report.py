@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..text import count
 from .description import ConfigDescription, show
 from .differ import Comparison
-from .text_report import change_line, count, field_lines, moved_where, summary_text
+from .text_report import change_line, field_lines, moved_where, summary_text
 
 
 def _code(text: str) -> str:

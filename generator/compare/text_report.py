@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Sequence
 
+from ..text import count
 from .description import ConfigDescription, PatternDescription, Record, is_unset, show, show_record
 from .differ import (
     Comparison,
@@ -53,10 +54,6 @@ def summary_text(comparison: Comparison) -> str:
     if counts["missing_symbols"]:
         parts.append(count(counts["missing_symbols"], "missing symbol"))
     return ", ".join(parts)
-
-
-def count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def some_patterns(labels: Sequence[str], limit: int = LISTED_PATTERNS) -> str:

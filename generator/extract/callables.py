@@ -124,7 +124,7 @@ class Namer:
         if _defined_by_torch(value):
             return False
         try:
-            self.import_path(value, f"{where}: {field}")
+            self.import_path(value, f"{where}: {field}")  # imports it: own_callable then finds it in sys.modules
         except ExtractError:
             return False
         return True

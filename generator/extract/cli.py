@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from ..sources import ROOT_MARKERS, project_root
+from ..text import count
 
 EXIT_WRITTEN = 0
 EXIT_BAD_INPUT = 2
@@ -107,10 +108,10 @@ def main(argv: list[str]) -> int:
     own = len(extraction.uses) - extraction.shared_groups
     patterns = sum(count for _, count in extraction.uses)
     print(
-        f"extracted {args.target}: {_count(patterns, 'pattern')}: "
-        f"{_count(extraction.shared_groups, 'use')} of shared op groups, "
-        f"{_count(extraction.explicit_patterns, 'explicit pattern')} in {_count(own, 'op group')} of the spec's own, "
-        f"{_count(len(extraction.dtype_configs), 'dtype config')}",
+        f"extracted {args.target}: {count(patterns, 'pattern')}: "
+        f"{count(extraction.shared_groups, 'use')} of shared op groups, "
+        f"{count(extraction.explicit_patterns, 'explicit pattern')} in {count(own, 'op group')} of the spec's own, "
+        f"{count(len(extraction.dtype_configs), 'dtype config')}",
         file=sys.stderr,
     )
     if spec is None:
@@ -122,10 +123,6 @@ def main(argv: list[str]) -> int:
         return error(f"{shown}: cannot write: {getattr(problem, 'strerror', None) or problem}")
     print(f"{'wrote' if wrote else 'unchanged'}: {printable(shown)}", file=sys.stderr)
     return EXIT_WRITTEN
-
-
-def _count(number: int, noun: str) -> str:
-    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _module_path(spec: Path | None, name: str, chosen: Path | None) -> str:
