@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7bebc559b6ba562f352d219bb7211d704b5584314d321dd37a55748f9fb30dee
-# Signature sha256: 4f6b02af0ef86550c36ae5ce678dc72d74bbcf361db7f000c8cefb11b7e15608
+# Inputs sha256: 8cb2fae4264d23206bfa05a613464060122e12b6bebd04af301c51d453d0866c
+# Signature sha256: 4aab01524ae1b03aeac91fb33c2a0e0623830acdc3f1e8e649fd6ab938e36d9d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: cfdf56b934d94bcc80003b5b931c8d40d96be9ffe3c602a12c67d07054e59074
-# Signature sha256: 44162f664978fbe73811d19af250b42b8adfad3dd3e20b4d14a040159a2be8bd
+# Inputs sha256: 9a868c0d5932f2efb38ee0ebbb250e3f88d90d190e0012e0f87c89721f7093e3
+# Signature sha256: 53d3f6f73c6028222d141d9cd8a05b53ac5a0e52f2e0466607206720db787f8f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 1c2153c1e044af574f95ab28950fa765cdb9c41aebbbcdb1b86350d0dc3bb08c
-# Signature sha256: 585cab94113b89fa742d390a02407d5392ff378fd5c346a87650a115b4d50d9b
+# Inputs sha256: 81fb6d00855a9775822a7b8db31fde8ddfed312b4ca3d60346e345208ad48587
+# Signature sha256: e9dd9f6301f170f050380c2a36eb18a41e4d2feb78136238980a643c0ac0f21e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

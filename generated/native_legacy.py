@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 3bcb9a200782c0f82e3e962a8e256500fd12dbc6612817f20d28f85845319836
-# Signature sha256: beca1c43d58f5f70e6202ba763eacaf54d5e16eaf71c2cc4e60e84e757f75cdd
+# Inputs sha256: 2659741c5265c1daa1752507bb9244206952b5e730dcb445e82bbe13df011f07
+# Signature sha256: c573c9bb3b75ab9250d0618cd6ee821bd336ccdb1c1cf3ea4a4e41673af1b99a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 452a7e3993cbbdac6928d7332f206b2ffcef3ff6843eb2363670fced91f3b4f1
-# Signature sha256: 734e8233ce247b31c7b8fc044df064b185a3d8577144c6038c94bb9d3567c9d5
+# Inputs sha256: 670ab80985426909f86a5faddf8bf2b84a90f92608cf1170d58196199224406f
+# Signature sha256: e314e887b6692969ceb7cfbd409db06853dc682fcada75ef8020104c5ece70f0
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

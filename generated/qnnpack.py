@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 664336421227a3153a74e8c0bab0920e93e3bb76aecfc7c229a01162d9cbfa0c
-# Signature sha256: 2ea38704cbe6ff2a84300d7ab897ffb15e9a46d1fefef12542bfd652aac39be6
+# Inputs sha256: addb892765640f53fdc5d839f0ce572adbbfc15929fd29b4f64ec9a837e24717
+# Signature sha256: 3f1a72b34f8730bf46792f9c63cfa64e98f21a35ea87b455da9111b984f08c2c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

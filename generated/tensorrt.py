@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 079366097e74ee2df2fc136598acb772c1336451d471e872aba2aef1c3ecd0f5
-# Signature sha256: 538a1b3e9f2994b728dd061d06581dc6ccdeb9cdab8c91bb164bd57361d5992d
+# Inputs sha256: cf15ca48c71177bd5ebd3b8aaba29e9fa09257002046ad128309a106468072bb
+# Signature sha256: c40b5c164de7544ab8da59798960700bd769b05f9cbfba2f8458dacb4f42d172
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ba3a6beb043cc5c245e1efda679a2aea0404c2a65fd928c00a94c5033c2d427d
-# Signature sha256: 25fa1f966ce4b2e298666d21d98f89c9b26d5aee806561baa74da56140440436
+# Inputs sha256: e0c01558b1dae33a9ae035091736f7dcb472236c70a385848c49f738717138c5
+# Signature sha256: a7b6cc55ad1f32303693a978f762cd2def3f8848c5aa1415708679d184520888
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

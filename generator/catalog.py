@@ -11,13 +11,22 @@ from typing import Any, Iterator
 
 from .checks import Checker, key_path
 from .dtypes import read_constraints
-from .entries import Row
 from .fusers import read_fuser
 from .model import DTypeWithConstraints, FuserDef
 from .sources import Document
 
 GROUP_KEYS = ("doc", "sections", "optional_parts")
 SECTION_KEYS = ("for_each", "patterns", "part")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One ``for_each`` row: variable values, and where they are written."""
+
+    doc: Document
+    key: str
+    index: int
+    values: dict[str, Any]
 
 
 @dataclass(frozen=True)

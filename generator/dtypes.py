@@ -6,9 +6,10 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any, Callable
 
-from .checks import Checker, one_of
+from .checks import Checker
 from .model import BOUND_NAMES, DTYPE_NAMES, DTypeConfig, DTypeWithConstraints
 from .sources import Document
+from .suggest import one_of
 from .text import shown
 
 DTYPE_CONFIG_KEYS = ("input_dtype", "output_dtype", "weight_dtype", "bias_dtype", "is_dynamic")

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable
+from typing import Any, Callable
 
-from .checks import Checker, is_identifier, key_path, one_of, type_name
+from .catalog import Catalog, Row
+from .checks import Checker, is_identifier, key_path, type_name
 from .model import (
     DEFAULT_OBSERVATION_TYPE,
     SYMBOL_FIELDS,
@@ -27,10 +28,8 @@ from .model import (
     reversed_nested,
 )
 from .sources import Document
+from .suggest import one_of
 from .text import shown
-
-if TYPE_CHECKING:
-    from .catalog import Catalog
 
 PATTERN_KEYS = (
     "pattern",
@@ -49,16 +48,6 @@ PATTERN_KEYS = (
 
 _PLACEHOLDER = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}\Z")
 _MISSING = object()
-
-
-@dataclass(frozen=True)
-class Row:
-    """One ``for_each`` row: variable values, and where they are written."""
-
-    doc: Document
-    key: str
-    index: int
-    values: dict[str, Any]
 
 
 @dataclass

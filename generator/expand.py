@@ -12,12 +12,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import Catalog, OpGroup, Section, read_rows
-from .checks import Checker, key_path, one_of
+from .catalog import Catalog, OpGroup, Row, Section, read_rows
+from .checks import Checker, key_path
 from .dtypes import with_activation_constraints
-from .entries import EntryReader, Row, Scope
+from .entries import EntryReader, Scope
 from .model import DTypeConfig, Origin, PatternConfig
 from .sources import Document
+from .suggest import one_of
 from .text import shown
 
 USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from . import __version__
 from .model import SpecFile
-from .sources import templates_dir
+from .packaged import templates_dir
 from .text import printable
 
 TOOL_NAME = "backendconfig-gen"
@@ -58,8 +58,10 @@ OUTPUT_MODULES = (
     "loader",
     "model",
     "names",
+    "packaged",
     "render",
     "sources",
+    "suggest",
     "text",
 )
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .catalog import Catalog, CatalogReader
-from .checks import DEFAULT_ROOTS, Checker, key_path, one_of
+from .checks import DEFAULT_ROOTS, Checker, key_path
 from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
 from .expand import Expander
@@ -26,6 +26,7 @@ from .fusers import argument_key
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
 from .sources import Document, Location, display_base, locate, read_document
+from .suggest import one_of
 from .text import shown
 
 SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups")

@@ -45,7 +45,7 @@ from .names import (
     plan_imports,
     used_symbols,
 )
-from .sources import templates_dir
+from .packaged import templates_dir
 
 MODULE_TEMPLATE = "backend_config.py.j2"
 ENTRY_TEMPLATE = "pattern_config.py.j2"

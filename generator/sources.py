@@ -21,6 +21,8 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from .errors import Reporter
+from .packaged import builtin_root
+from .suggest import one_of
 from .text import shown
 
 MAX_SPEC_BYTES = 1_000_000
@@ -34,20 +36,6 @@ ROOT_MARKERS = (".git", ".hg", "pyproject.toml")
 _TOML_LINE = re.compile(r"\(at line (\d+), column \d+\)")
 _REFUSED_TREES = ("/proc/", "/sys/", "/dev/")
 _INT64_TEXT = "-9223372036854775808 to 9223372036854775807"
-
-
-def templates_dir() -> Path:
-    """Installed wheels carry the templates inside the package; a checkout keeps
-    them in the top-level templates/ directory."""
-    packaged = Path(__file__).parent / "templates"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "templates"
-
-
-def builtin_root() -> Path:
-    """Where the specs shipped with the generator live: inside the installed
-    package, or the top-level spec/ directory of a checkout."""
-    packaged = Path(__file__).parent / "specs"
-    return packaged if packaged.is_dir() else Path(__file__).parent.parent / "spec"
 
 
 def display_base(path: Path) -> Path:
@@ -263,8 +251,6 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
     except OSError as error:
         reason = os_error_text(error)
         if error.errno == errno.ENOENT and location.builtin is not None:
-            from .checks import one_of  # checks imports this module: import it here, not at the top
-
             reporter.add(name, "", f"no such builtin spec; {one_of(builtin_names(), name, ordered=True)}")
         elif error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")
