@@ -13,7 +13,7 @@ from pathlib import Path
 
 from .errors import Problem, SpecError
 from .freshness import fast_verdict
-from .header import inputs_digest
+from .header import TOOL_NAME, inputs_digest
 from .loader import find_inputs, load_backend
 from .model import Backend, SpecFile
 from .output import OutputError, read_output
@@ -27,7 +27,9 @@ class UsageError(Exception):
 
 
 def regenerate_command(spec_display: str, output_display: str | None) -> str:
-    words = ["python", "-m", "generator", _not_an_option(spec_display)]
+    """The command that writes exactly this output. It names the console script:
+    ``python -m generator`` would run a repository's own generator.py or generator/."""
+    words = [TOOL_NAME, _not_an_option(spec_display)]
     return shell_command(*words) if output_display is None else shell_command(*words, "-o", _not_an_option(output_display))
 
 

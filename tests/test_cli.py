@@ -79,7 +79,7 @@ def test_check_reports_a_stale_output_with_the_command_that_regenerates_it(works
     result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
     assert result.returncode == 1
     assert "generated/fbgemm.py: stale (spec/fbgemm.toml changed since it was generated)" in result.stderr
-    assert "regenerate with: python -m generator spec/fbgemm.toml" in result.stderr
+    assert "regenerate with: backendconfig-gen spec/fbgemm.toml" in result.stderr
     assert snapshot(workspace) == before
 
 
@@ -135,7 +135,8 @@ def test_output_flag_writes_elsewhere_and_names_itself_in_the_header(workspace):
     result = run_generator("spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
     assert result.returncode == 0, result.stderr
     written = (workspace / "vendor" / "qconfig" / "fbgemm_config.py").read_text()
-    assert "# Regenerate: python -m generator spec/fbgemm.toml -o vendor/qconfig/fbgemm_config.py" in written
+    # On a line of its own when it does not fit after the label.
+    assert "# Regenerate:\n#   backendconfig-gen spec/fbgemm.toml -o vendor/qconfig/fbgemm_config.py\n" in written
     check = run_generator("--check", "spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
     assert check.returncode == 0, check.stderr
 
