@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .literals import docstring, string_literal, wrapped_string_literal
+from .literals import docstring, wrapped_string_literal
 from .model import FuserDef
 from .names import ImportPlan, fuser_function, parameter_name
 

@@ -20,14 +20,14 @@ from __future__ import annotations
 import hashlib
 import importlib.util
 import re
-from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
+from typing import NamedTuple
 
 from . import __version__
 from .literals import LINE_LENGTH
-from .model import SpecFile
 from .packaged import templates_dir
+from .sources import SpecFile
 from .text import printable
 
 TOOL_NAME = "backendconfig-gen"
@@ -66,6 +66,7 @@ OUTPUT_MODULES = (
     "fuser_code",
     "fusers",
     "header",
+    "inputs",
     "literals",
     "loader",
     "model",
@@ -216,8 +217,7 @@ def sign(parts: list[str]) -> str:
     return "".join([head[:position], value, head[position + len(UNSIGNED) :], *parts[1:]])
 
 
-@dataclass(frozen=True)
-class Header:
+class Header(NamedTuple):  # see Note [No dataclasses on the fast path] in errors.py
     """What a generated module's header says about it."""
 
     version: str

@@ -16,13 +16,11 @@ import re
 import stat
 import sys
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Reporter
 from .packaged import builtin_root
-from .suggest import one_of
 from .text import shown
 
 MAX_SPEC_BYTES = 1_000_000
@@ -70,8 +68,7 @@ def user_path(path: Path) -> str:
         return absolute.as_posix()
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):  # see Note [No dataclasses on the fast path]
     """Where an input file is."""
 
     path: Path  # on disk
@@ -146,14 +143,24 @@ def _parse_float(literal: str) -> float:
     return value
 
 
-@dataclass
-class Document:
+class Document(NamedTuple):
     """One parsed input file."""
 
     location: Location
     name: str  # how messages name it
     data: dict[str, Any]
     content: bytes  # line endings normalized: what the inputs digest covers
+
+
+class SpecFile(NamedTuple):
+    """One input file: how the output names it (a project-relative path, or a
+    ``builtin:`` reference for a file shipped with the generator), and its bytes
+    with line endings normalized (so a CRLF checkout digests the same)."""
+
+    display_path: str
+    content: bytes
+    role: str = "include"  # "spec", "extends" or "include"
+    identity: str = ""  # the real path on disk
 
 
 MAX_SYMLINK_HOPS = 40
@@ -239,18 +246,21 @@ def os_error_text(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def read_document(location: Location, reporter: Reporter) -> Document | None:
-    """Read and parse one TOML input; report why not and return None if it cannot be."""
+def read_document(location: Location, reporter: Reporter, raw: bytes | None = None) -> Document | None:
+    """Read and parse one TOML input; report why not and return None if it cannot be.
+    ``raw``: the file's bytes, when they were read already."""
     name = location.name
     if not _is_utf8(os.fspath(location.path)):
         # Generated files name their inputs, in UTF-8 text.
         reporter.add(name, "", "file name is not UTF-8; expected a spec whose path is UTF-8 text")
         return None
     try:
-        raw = read_bounded(location.path, MAX_SPEC_BYTES)
+        raw = read_bounded(location.path, MAX_SPEC_BYTES) if raw is None else raw
     except OSError as error:
         reason = os_error_text(error)
         if error.errno == errno.ENOENT and location.builtin is not None:
+            from .suggest import one_of  # difflib: not on the fast path
+
             reporter.add(name, "", f"no such builtin spec; {one_of(builtin_names(), name, ordered=True)}")
         elif error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")

@@ -198,3 +198,38 @@ def test_a_crlf_checkout_of_the_generator_digests_its_sources_as_an_lf_one(tmp_p
     assert all(done.returncode == 0 for done in digests), [done.stderr for done in digests]
     assert b"\r\n" in (tmp_path / "generator" / "header.py").read_bytes()
     assert digests[0].stdout == digests[1].stdout
+
+
+def test_a_fresh_check_imports_only_what_the_fast_path_needs(workspace):
+    """--check of a fresh module runs in every pre-commit hook: it reads the header
+    and the inputs, and imports neither the loader, the model, the renderer and
+    their libraries, nor dataclasses (Note [No dataclasses on the fast path])."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from generator.cli import main; status = main(['--check', 'spec/fbgemm.toml']); "
+        "print(status, ' '.join(sorted(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    status, modules = result.stdout.split(" ", 1)
+    assert status == "0", result.stderr
+    imported = set(modules.split())
+    slow = {"generator.loader", "generator.model", "generator.render", "generator.formatting", "black", "jinja2",
+            "dataclasses", "inspect", "difflib", "tempfile", "shutil", "torch"}
+    assert imported & slow == set()
+
+
+@pytest.mark.parametrize("spec", [*(row.spec for row in BACKENDS), *(REPO / "spec" / f"{name}.toml" for name in DERIVED_SPECS)],
+                         ids=lambda path: path.stem)
+def test_the_fast_path_finds_the_inputs_the_loader_reads(spec):
+    """inputs.py reads the extends and include chain without the loader; it must
+    name the same files, in the same order, with the same bytes."""
+    from generator.inputs import find_inputs
+    from generator.loader import load_backend
+
+    found = find_inputs(str(spec), None)
+    assert found is not None
+    assert found.files == load_backend(spec).files
