@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8cb2fae4264d23206bfa05a613464060122e12b6bebd04af301c51d453d0866c
-# Signature sha256: 4aab01524ae1b03aeac91fb33c2a0e0623830acdc3f1e8e649fd6ab938e36d9d
+# Inputs sha256: 51319a62cf18f16848a4ab663d5e2f7e72e7d5d119d1d84ca07e37a0b3d8c629
+# Signature sha256: 5549a550fcb63cf4e7bb8a5c0a47b477103131143ca04823748b45b8a07a9650
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 81fb6d00855a9775822a7b8db31fde8ddfed312b4ca3d60346e345208ad48587
-# Signature sha256: e9dd9f6301f170f050380c2a36eb18a41e4d2feb78136238980a643c0ac0f21e
+# Inputs sha256: 1d70d9218f545d984bb1f99d1db4d69a3feecc4dfff4e2b1277bb12ecd87f79a
+# Signature sha256: 3d0ad6577a0091f85a5f7652b09b3a690c1e8d22902c5e20402cc2b60a235f80
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

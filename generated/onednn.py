@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 670ab80985426909f86a5faddf8bf2b84a90f92608cf1170d58196199224406f
-# Signature sha256: e314e887b6692969ceb7cfbd409db06853dc682fcada75ef8020104c5ece70f0
+# Inputs sha256: eeea5da6cdad2b687b327ada181a96dc6f6b967f333884421e30011e3b97922f
+# Signature sha256: fa56093c9f997e8f9422f58e9cef306a52387f66800f1ecfac5be795c0a8634f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: addb892765640f53fdc5d839f0ce572adbbfc15929fd29b4f64ec9a837e24717
-# Signature sha256: 3f1a72b34f8730bf46792f9c63cfa64e98f21a35ea87b455da9111b984f08c2c
+# Inputs sha256: b575f86e997f43cb2e8f06520c2ac72913a506b70931a464e08ad2dd9039e218
+# Signature sha256: f0af01c9a64d4fc4233e6ec6a0d1fa8144f8a1b4a97418436532c448282beeb8
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: cf15ca48c71177bd5ebd3b8aaba29e9fa09257002046ad128309a106468072bb
-# Signature sha256: c40b5c164de7544ab8da59798960700bd769b05f9cbfba2f8458dacb4f42d172
+# Inputs sha256: 0f286f5ac90379cc686d62e2e89ec6ed3c498fc384610d05c50b07630a2336de
+# Signature sha256: 37f104fff463d3116f78d9eae0074ee296c7c26b477ddea45d062acac4c4eb31
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -36,7 +36,7 @@ import torch
 import torch.fx
 from torch.ao.quantization.utils import MatchAllNode
 
-from ..errors import running_user_code
+from ..user_code import running_user_code
 from .description import Behaviour, Outcome, without_addresses
 from .public_names import PublicNames
 
@@ -108,7 +108,7 @@ def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool, names: Publi
                 return Behaviour(name, None, str(reason))
             arguments = _forward(matched) if forward_order else (matched if isinstance(matched, tuple) else (matched,))
             try:
-                with running_user_code():
+                with running_user_code(f"calling fuser {name} ({case.label})"):
                     result = fuser(case.is_qat, *arguments)
             except Exception as error:  # noqa: BLE001 - raising the same error is the same behaviour
                 outcomes.append(Outcome(case.label, _raised(error)))
@@ -131,7 +131,7 @@ def getter_behaviour(getter: Callable, key: Any, names: PublicNames) -> Behaviou
 
     pattern = nodes(key, "node_pattern")
     try:
-        with running_user_code():
+        with running_user_code(f"calling node getter {names.name_of(getter)}"):
             result = getter(pattern)
     except Exception as error:  # noqa: BLE001
         return Behaviour(names.name_of(getter), (Outcome("node_pattern", _raised(error)),))
