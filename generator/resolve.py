@@ -11,9 +11,9 @@ import importlib
 import importlib.util
 from typing import Any
 
-from .user_code import running_user_code
 from .isolation import Limits, run_each
 from .model import Backend, Origin, Symbol
+from .user_code import running_user_code
 
 
 def resolve(symbol: Symbol) -> Any:

@@ -65,7 +65,14 @@ def verify(task: dict) -> Iterator[Any]:
     or ``{"patterns": n, "descriptions": [spec, torch's]}``; each with ``"torch"``."""
     try:
         from .compare.codec import encode
-        from .compare.sides import SideBuildError, SideError, describe_sides, installed_torch, load_function_side, load_spec_module
+        from .compare.sides import (
+            SideBuildError,
+            SideError,
+            describe_sides,
+            installed_torch,
+            load_function_side,
+            load_spec_module,
+        )
         from .compare.spec_module import SpecModule
     except ImportError as error:
         raise TaskError(f"--verify needs torch installed ({error})") from None
