@@ -124,10 +124,10 @@ def test_a_side_that_calls_sys_exit_or_is_not_a_regular_file_is_bad_input(tmp_pa
     (tmp_path / "zero.py").symlink_to("/dev/zero")
     (tmp_path / "exits.py").write_text("raise SystemExit(0)\n")
     cases = [
-        ("diff_cases:exits_quietly", "error: diff_cases:exits_quietly: exits_quietly() raised ExitCalled: it called sys.exit(0)"),
+        ("diff_cases:exits_quietly", "error: diff_cases:exits_quietly: calling exits_quietly(): it called sys.exit(0)"),
         (str(tmp_path / "fifo.py"), "is a FIFO"),
         (str(tmp_path / "zero.py"), "leads to /dev/zero, a device or kernel interface file; expected a regular file"),
-        (str(tmp_path / "exits.py"), "cannot run it: ExitCalled: it called sys.exit(0)"),
+        (str(tmp_path / "exits.py"), "exits.py: running the module: it called sys.exit(0)"),
     ]
     for side, message in cases:
         result = run_generator("diff", "tests/diff_specs/small.toml", side, env={"PYTHONPATH": f"{REPO}:{REPO / 'tests'}"})
