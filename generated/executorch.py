@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8cb2fae4264d23206bfa05a613464060122e12b6bebd04af301c51d453d0866c
-# Signature sha256: 4aab01524ae1b03aeac91fb33c2a0e0623830acdc3f1e8e649fd6ab938e36d9d
+# Inputs sha256: 0d545a8ea4fa312d69cb4485357881d67f9e874fa5bcc6fc4bd835216a6c4687
+# Signature sha256: 8b6a095cfa11376366a62625514ca6875156318c978ea68e81a150ae6e138bd5
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9a868c0d5932f2efb38ee0ebbb250e3f88d90d190e0012e0f87c89721f7093e3
-# Signature sha256: 53d3f6f73c6028222d141d9cd8a05b53ac5a0e52f2e0466607206720db787f8f
+# Inputs sha256: 6d6f89f8f5877c3cec5abdaea27a3446c35ef0ee248878a424f848e81a5bfe75
+# Signature sha256: 5ce02f54518dd0b10130c9b68b70a02e3f05dac8ffdc6256b006fd9cc20ccfd1
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

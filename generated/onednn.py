@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 670ab80985426909f86a5faddf8bf2b84a90f92608cf1170d58196199224406f
-# Signature sha256: e314e887b6692969ceb7cfbd409db06853dc682fcada75ef8020104c5ece70f0
+# Inputs sha256: 75154282fc7c4fe177150057bf3dc66300abf7ef38b22f3af4f7b88b115100e3
+# Signature sha256: af08a110418cdb5e68d9b447a1d6793b0c007df3b302802ad63e778fbcb9f883
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

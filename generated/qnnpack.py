@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: addb892765640f53fdc5d839f0ce572adbbfc15929fd29b4f64ec9a837e24717
-# Signature sha256: 3f1a72b34f8730bf46792f9c63cfa64e98f21a35ea87b455da9111b984f08c2c
+# Inputs sha256: 49c708329c48bb767c678a3dec8ccf41e8861a678a1782c27ee31ac535b89421
+# Signature sha256: ed3c9748078f29b8a04c5f5cada5bd23a7d74fd4939df65ec26b4074b80c6242
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: cf15ca48c71177bd5ebd3b8aaba29e9fa09257002046ad128309a106468072bb
-# Signature sha256: c40b5c164de7544ab8da59798960700bd769b05f9cbfba2f8458dacb4f42d172
+# Inputs sha256: 0db5e75565fec4139f805f20f71d63060906b8f013033a433aff4187b04aea42
+# Signature sha256: 1c4b6870d260932753385fc92b8eba572eb72d449ddf9bc58eee8d3d35c36f02
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e0c01558b1dae33a9ae035091736f7dcb472236c70a385848c49f738717138c5
-# Signature sha256: a7b6cc55ad1f32303693a978f762cd2def3f8848c5aa1415708679d184520888
+# Inputs sha256: b13570385829b79314103f28d9f7714c232529a06aebdd5d20cda579eee4d5a2
+# Signature sha256: accdb7512b3cfd08c4966e39f3164e768802c5394fd93b22781db1947fa5ebcb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

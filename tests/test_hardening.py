@@ -96,6 +96,9 @@ INPUTS = [
      "small.toml: values nest 48 deep; a spec may nest at most 32 deep"),
     ("integer_5000_digits", _spec_text(SMALL + "\n[constraints.huge]\ndtype = 'quint8'\nquant_min_lower_bound = " + "9" * 5000 + "\n"),
      "small.toml:21: an integer of 5000 digits; expected integers within 64 bits (-9223372036854775808 to 9223372036854775807)"),
+    # Parsed (int() reads any hex digits), but Python cannot print it in decimal.
+    ("hex_integer_4000_digits", _spec_text(SMALL + "\n[constraints.huge]\ndtype = 'quint8'\nquant_min_lower_bound = 0x" + "f" * 4000 + "\n"),
+     "small.toml:21: an integer of 4000 digits; expected integers within 64 bits (-9223372036854775808 to 9223372036854775807)"),
     # tomllib's time and memory grow with the square of a dotted key's parts (20,000
     # parts: 9 s and 2.3 GB; 100,000, a 200 KB file: over 16 GB): refused before parsing.
     ("dotted_key_20000_parts", _spec_text(SMALL + "\n[constraints.deep]\n" + ".".join(["a"] * 20_000) + " = 1\n"),
