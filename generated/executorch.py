@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0d545a8ea4fa312d69cb4485357881d67f9e874fa5bcc6fc4bd835216a6c4687
-# Signature sha256: 8b6a095cfa11376366a62625514ca6875156318c978ea68e81a150ae6e138bd5
+# Inputs sha256: d6a6d556912d786a112836650fbaa21c6e6c7d352c6d2813f22a2f527f9d5072
+# Signature sha256: 24a6a43488e805e29426858d245de42189ae9e8605ccc0187fc3625c6115c327
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 6d6f89f8f5877c3cec5abdaea27a3446c35ef0ee248878a424f848e81a5bfe75
-# Signature sha256: 5ce02f54518dd0b10130c9b68b70a02e3f05dac8ffdc6256b006fd9cc20ccfd1
+# Inputs sha256: 98e15446e552bb945f113c5c122bc288ea98ee07a76ebd544cf9aaf8c4ffd25f
+# Signature sha256: 77aa0f7d74a06601105dafc126b8a0ed8d3cc4b648d604401905eed7cd4d9af4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9af6faee0913506aaeafff07ae855bb2e8ed19f3431f428ed8eb88401d243414
-# Signature sha256: fb6c1367689e8edd19b711acb8bb7dbfbfdab464113050ab5361fe32467d0f49
+# Inputs sha256: 45d2f231f7afe4490214cb29607609ee6acdf7990da94478c12bc53a88901736
+# Signature sha256: 10259c142c2a17e8e1410c532c51806b520900db240f88ade2e55660518a1c14
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ced90cf5432fd317beff3e50122a115668a98245c2d2246ed145f1ebe8eae69f
-# Signature sha256: 9e37963600ef7b423aac308e9b8e1aebb8b854cced2114a05db9f1b1b6584ba5
+# Inputs sha256: 86c77c03e8e49e2b9c0f6f187755d114ebf3acc08e454d064f6d4498700e148b
+# Signature sha256: 2c7067e9df205754392477710d858eeada7a89987901a6bee3e7772e4d6be08a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 75154282fc7c4fe177150057bf3dc66300abf7ef38b22f3af4f7b88b115100e3
-# Signature sha256: af08a110418cdb5e68d9b447a1d6793b0c007df3b302802ad63e778fbcb9f883
+# Inputs sha256: 3d3787cb2d8c57541ef19629c8a53c027177276f4233aee49749f4788c7ab731
+# Signature sha256: c741c2aa59a88c0da9e2ac2dc3329724605d2aee358d995698163abe3d8a21b5
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 49c708329c48bb767c678a3dec8ccf41e8861a678a1782c27ee31ac535b89421
-# Signature sha256: ed3c9748078f29b8a04c5f5cada5bd23a7d74fd4939df65ec26b4074b80c6242
+# Inputs sha256: 2efe5101b86b826d8838742fd3dc428b5a6b4614c4bdf778fac2e5169c4dda96
+# Signature sha256: e7f5f2642814f2f072a1a448ec863e1873649647e45a0badbacc563bdeecd469
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

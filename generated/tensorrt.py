@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0db5e75565fec4139f805f20f71d63060906b8f013033a433aff4187b04aea42
-# Signature sha256: 1c4b6870d260932753385fc92b8eba572eb72d449ddf9bc58eee8d3d35c36f02
+# Inputs sha256: 0a23511a8d87f362ed48ce28ab2c12d8ea7d17cbbdcec4e0334415da2e5f798a
+# Signature sha256: ab00b95b8bbe952aaac2e85ca5c7b6445b8f558228bd24ec034194b0768771cc
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b13570385829b79314103f28d9f7714c232529a06aebdd5d20cda579eee4d5a2
-# Signature sha256: accdb7512b3cfd08c4966e39f3164e768802c5394fd93b22781db1947fa5ebcb
+# Inputs sha256: 5f7bd3a78fb25811895b168a7137757b8ce858ee84870521c6d2bb365a54b28d
+# Signature sha256: c5a0abc7174614b3c3012bd4a8540fab516a2f15391fa67efe138e7566be7b7b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -25,7 +25,7 @@ from .expand import Expander
 from .fusers import argument_key
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
-from .sources import Document, Location, display_base, locate, read_document
+from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
 from .suggest import one_of
 from .text import shown
 
@@ -72,7 +72,7 @@ def find_inputs(spec: str, output: Path | None) -> Inputs | None:
         return None
     table = found.doc.data.get("backend")
     raw = table.get("output") if isinstance(table, dict) else None
-    default_output = location.path.parent / raw if isinstance(raw, str) and raw.strip() and "\0" not in raw else None
+    default_output = location.directory / raw if isinstance(raw, str) and raw.strip() and "\0" not in raw else None
     target = output if output is not None else default_output
     if target is None:
         return None
@@ -97,6 +97,7 @@ class Loader:
         self.catalog = Catalog()
         self.seen: dict[str, str] = {}  # identity of every file read -> its name
         self.own_dtype_configs: list[str] = []  # declared by the specs, not by included files
+        self.total_bytes = 0  # of every file read (or reused), each once
 
     def load(self, reference: str) -> Backend:
         location = locate(reference)
@@ -160,7 +161,9 @@ class Loader:
                 if included.identity in self.seen:
                     # A file a base spec includes may be named again; nothing else may.
                     if included.identity in own or included.identity == location.identity or not self.shared_include(included):
-                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice")
+                        earlier = self.seen[included.identity].removesuffix(" (include)")
+                        same = "" if earlier == included.name else f" (it is the same file as {earlier})"
+                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice{same}")
                     continue
                 own.add(included.identity)
                 found = self.read(included, INCLUDE_KEYS)
@@ -186,8 +189,15 @@ class Loader:
     def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
         doc = self.documents.get(location.identity)
         if doc is None or doc.location != location:
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                return None  # reported: nothing more is read
             doc = read_document(location, self.reporter)
         if doc is not None:
+            self.total_bytes += doc.size
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                self.reporter.add(doc.name, "", f"the spec and the files it extends and includes are over {MAX_TOTAL_BYTES} bytes "
+                                  f"with this file; together they may be at most {MAX_TOTAL_BYTES} bytes")
+                return None
             self.documents[location.identity] = doc
             self.seen[location.identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
             self.checker.check_keys(doc, doc.data, "", allowed)
@@ -283,7 +293,7 @@ class Loader:
         dtype_configs = (*present, *(config for config in used if config.name not in present_names))
         constraints = {c.name: c for config in dtype_configs for c in config.named_constraints()}
         fusers = {c.fuser_method.fuser.name: c.fuser_method.fuser for c in pattern_configs if isinstance(c.fuser_method, NamedFuser)}
-        output = spec.doc.location.path.parent / text["output"]
+        output = spec.doc.location.directory / text["output"]
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
@@ -375,9 +385,9 @@ class Loader:
         then every include."""
         main = chain[0].doc.location
         base = display_base(main.path if main.builtin is None else output)
-        found = [SpecFile(main.display(base), chain[0].doc.content, "spec", main.identity)]
-        found += [SpecFile(s.doc.location.display(base), s.doc.content, "extends", s.doc.location.identity) for s in chain[1:]]
-        found += [SpecFile(inc.location.display(base), inc.content, "include", inc.location.identity) for s in chain for inc in s.includes]
+        found = [SpecFile(main.display(base), chain[0].doc.content, "spec", main.real_path)]
+        found += [SpecFile(s.doc.location.display(base), s.doc.content, "extends", s.doc.location.real_path) for s in chain[1:]]
+        found += [SpecFile(inc.location.display(base), inc.content, "include", inc.location.real_path) for s in chain for inc in s.includes]
         return tuple(found)
 
 

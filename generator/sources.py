@@ -25,6 +25,9 @@ from .suggest import one_of
 from .text import shown
 
 MAX_SPEC_BYTES = 1_000_000
+# All the files of one spec together (it, the specs it extends, their includes):
+# a few files of MAX_SPEC_BYTES, not thousands (the loader's MAX_INCLUDES).
+MAX_TOTAL_BYTES = 4_000_000
 # Deeper than any real spec (a nested pattern inside an op group is ~10 levels);
 # bounds the recursion of the TOML parser and of every reader after it.
 MAX_NESTING = 32
@@ -87,8 +90,25 @@ class Location:
 
     @property
     def identity(self) -> str:
-        """The same file reached by two names has one identity."""
+        """The same file reached by any name (a symlink, a hard link, a bind mount)
+        has one identity: its device and inode; its real path while there is no
+        file to inspect."""
+        try:
+            info = os.stat(self.path)
+        except (OSError, ValueError):
+            return self.real_path
+        return f"{info.st_dev}:{info.st_ino}"
+
+    @property
+    def real_path(self) -> str:
         return os.path.realpath(self.path)
+
+    @property
+    def directory(self) -> Path:
+        """Where the file's relative references (include, extends, backend.output)
+        start from: the real file's directory, so that a spec named through a
+        symlink reads the files it names itself, as its header says."""
+        return Path(self.real_path).parent
 
 
 def locate(reference: str, relative_to: Location | None = None) -> Location | str:
@@ -101,7 +121,7 @@ def locate(reference: str, relative_to: Location | None = None) -> Location | st
         return _builtin(reference[len(BUILTIN_PREFIX) :])
     if relative_to is not None and relative_to.builtin is not None and not os.path.isabs(reference):
         return _builtin((PurePosixPath(relative_to.builtin).parent / reference).as_posix())
-    base = relative_to.path.parent if relative_to is not None else Path()
+    base = relative_to.directory if relative_to is not None else Path()
     return Location(base / reference)
 
 
@@ -153,6 +173,7 @@ class Document:
     name: str  # how messages name it
     data: dict[str, Any]
     content: bytes  # line endings normalized: what the inputs digest covers
+    size: int = 0  # bytes read
 
 
 MAX_SYMLINK_HOPS = 40
@@ -298,7 +319,7 @@ def read_document(location: Location, reporter: Reporter) -> Document | None:
     if depth > MAX_NESTING:
         reporter.add(name, "", f"values nest {depth} deep; a spec may nest at most {MAX_NESTING} deep")
         return None
-    return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"))
+    return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"), len(raw))
 
 
 # Note [The scan before parsing]

@@ -78,6 +78,22 @@ def _loop(root: Path) -> None:
     (root / "other.toml").symlink_to("small.toml")
 
 
+def _hard_link(root: Path) -> None:
+    """groups.toml included again by another name: a hard link (one file, read once)."""
+    (root / "small.toml").write_text('include = ["groups.toml", "link.toml"]\n' + SMALL.replace(GROUP, ""))
+    (root / "groups.toml").write_text(GROUP)
+    os.link(root / "groups.toml", root / "link.toml")
+
+
+def _includes_over_the_total(root: Path) -> None:
+    """Five includes of 900,000 bytes each: every one within the 1,000,000 bytes of a
+    file, together over the 4,000,000 of a spec."""
+    names = [f"big{index}.toml" for index in range(5)]
+    (root / "small.toml").write_text(f"include = {names!r}\n".replace("'", '"') + SMALL)
+    for name in names:
+        (root / name).write_text("# " + "x" * 899_997 + "\n")
+
+
 INPUTS = [
     ("include_dev_zero", _include("/dev/zero"), "groups.toml: leads to /dev/zero, which is a device or kernel interface file; expected a TOML spec file"),
     ("include_fifo", _include(make=os.mkfifo), "groups.toml: is a FIFO; expected a TOML spec file"),
@@ -107,6 +123,10 @@ INPUTS = [
      "small.toml:20: a dotted key of more than 32 parts; a spec may nest at most 32 deep"),
     ("dotted_header_20000_parts", _spec_text(SMALL + "\n[" + ".".join(["'a'"] * 20_000) + "]\n"),
      "small.toml:19: a dotted key of more than 32 parts; a spec may nest at most 32 deep"),
+    ("include_hard_link", _hard_link, "small.toml: include[1]: 'link.toml' is included twice (it is the same file as groups.toml)"),
+    ("includes_over_4000000_bytes", _includes_over_the_total,
+     "big4.toml: the spec and the files it extends and includes are over 4000000 bytes with this file; "
+     "together they may be at most 4000000 bytes"),
 ]
 
 
@@ -122,6 +142,28 @@ def test_every_input_is_a_bounded_regular_file_and_every_limit_is_a_clear_messag
         assert result.stdout == b""
         assert tree(tmp_path) == before
     assert node("/dev/zero")[0] == "character device"
+
+
+def test_a_spec_named_through_a_symlink_is_the_spec_it_points_to(tmp_path):
+    """Its includes and its output are beside the real file, where its header says
+    they are: a decoy beside the link is not read."""
+    (tmp_path / ".git").mkdir()
+    real, elsewhere = tmp_path / "real", tmp_path / "elsewhere"
+    real.mkdir()
+    elsewhere.mkdir()
+    (real / "small.toml").write_text(WITH_INCLUDE)
+    (real / "groups.toml").write_text(GROUP)
+    (elsewhere / "groups.toml").write_text(GROUP.replace("torch.nn.ReLU", "torch.nn.Tanh"))
+    (elsewhere / "link.toml").symlink_to("../real/small.toml")
+    expected = run("--stdout", "real/small.toml", cwd=tmp_path)
+    assert expected.returncode == 0, expected.stderr
+    through_link = run("--stdout", "elsewhere/link.toml", cwd=tmp_path)
+    assert through_link.returncode == 0, through_link.stderr
+    assert through_link.stdout == expected.stdout
+    written = run("elsewhere/link.toml", cwd=tmp_path)
+    assert (written.returncode, written.stderr) == (0, b"wrote: real/small.py\n")
+    assert (real / "small.py").read_bytes() == expected.stdout
+    assert not (elsewhere / "small.py").exists()
 
 
 def test_a_spec_path_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
