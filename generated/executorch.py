@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: d6a6d556912d786a112836650fbaa21c6e6c7d352c6d2813f22a2f527f9d5072
-# Signature sha256: 24a6a43488e805e29426858d245de42189ae9e8605ccc0187fc3625c6115c327
+# Inputs sha256: 9e36120d3560bcf85a36a8b814393af7ba57d6175505b8c68b20a620867b203b
+# Signature sha256: 4599e2e727089040682b4637a2e57be9db5b7a30dbc0acd39f21e7c9292e3954
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 98e15446e552bb945f113c5c122bc288ea98ee07a76ebd544cf9aaf8c4ffd25f
-# Signature sha256: 77aa0f7d74a06601105dafc126b8a0ed8d3cc4b648d604401905eed7cd4d9af4
+# Inputs sha256: 27c5da6abc4043c3868535bb21f4282bd6ce18c98688b46fafc1b4ff9abee42e
+# Signature sha256: dedb36b8ece5ea3d3650acdeb429902d6bfe67ad210b84e25da3523573b12b30
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: a633abc96144e55a373ec689bdb2d77ebc595fdf39ba7f7d674553ea9b48d4c0
-# Signature sha256: 003c7e2e06d7cab8828447c362d9b1184fa41c99feab96faa7af6f3f0543b044
+# Inputs sha256: 8de501694b68cbeb011493f748fdd8fb76c03f65235df244b580bee03e23a305
+# Signature sha256: 9d889385ea8de8a64529ead1581f5a7060a11471870c140df9486a484de05874
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

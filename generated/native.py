@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 45d2f231f7afe4490214cb29607609ee6acdf7990da94478c12bc53a88901736
-# Signature sha256: 10259c142c2a17e8e1410c532c51806b520900db240f88ade2e55660518a1c14
+# Inputs sha256: 9885cb0ec9c8f3c56e4bffdcc002366abb445b8b4ec4ea7656373849ee50f5b9
+# Signature sha256: ad82117f215e3053f3991a3996c10a884da6d6d422cd580df1f780114fe5993d
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

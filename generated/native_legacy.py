@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 86c77c03e8e49e2b9c0f6f187755d114ebf3acc08e454d064f6d4498700e148b
-# Signature sha256: 2c7067e9df205754392477710d858eeada7a89987901a6bee3e7772e4d6be08a
+# Inputs sha256: 46f96fa3c3c8715b6fa95086b125d920e4dbf502e7dc3e6751b1ed115876fc49
+# Signature sha256: 665269bf3d8757706fe3cee47e706566063614c350b3293597358c7badb21a84
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

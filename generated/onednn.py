@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 3d3787cb2d8c57541ef19629c8a53c027177276f4233aee49749f4788c7ab731
-# Signature sha256: c741c2aa59a88c0da9e2ac2dc3329724605d2aee358d995698163abe3d8a21b5
+# Inputs sha256: 158d5f829fe53f48a8d069b7dad4890d54152c6a652bcd892db610469f3c9db2
+# Signature sha256: 6adaab96b76216af7cc3328464e60540d1b2368a409f3b4774b141449802f55f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

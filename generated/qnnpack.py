@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2efe5101b86b826d8838742fd3dc428b5a6b4614c4bdf778fac2e5169c4dda96
-# Signature sha256: e7f5f2642814f2f072a1a448ec863e1873649647e45a0badbacc563bdeecd469
+# Inputs sha256: 485eb29179a8f8d629d1e0b472419ec938f08a305e8930c4c666d0289aab8db3
+# Signature sha256: f8edc6299b6b9aadcb6bb6a67e5ddaf4441239c143d7b703aa3d58e2ddcce9ec
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 0a23511a8d87f362ed48ce28ab2c12d8ea7d17cbbdcec4e0334415da2e5f798a
-# Signature sha256: ab00b95b8bbe952aaac2e85ca5c7b6445b8f558228bd24ec034194b0768771cc
+# Inputs sha256: f5b9eb5f122b490895dfc5fb684bf453714adf82d834ace36313c825149d86da
+# Signature sha256: 11e2fe5e01448169dc03f9a0791cc89f7515688b54d0b6feb1f61200a2b3c86f
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

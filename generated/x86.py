@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 5f7bd3a78fb25811895b168a7137757b8ce858ee84870521c6d2bb365a54b28d
-# Signature sha256: c5a0abc7174614b3c3012bd4a8540fab516a2f15391fa67efe138e7566be7b7b
+# Inputs sha256: b136b0a3bbce954c45587ce4000b63a4ac5ad187fe64f2ae366f5f6041f63ede
+# Signature sha256: 65962930d01af29e8e0382da8b1dc45d4a6d30965594aa58ac088597b24ed83e
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -207,6 +207,43 @@ def test_a_spec_cannot_ask_for_millions_of_pattern_configs(tmp_path):
         assert tree(tmp_path) == before
 
 
+def _uses(count: int, dtype_configs: list[str]) -> str:
+    return f'\n[[backend.op_groups]]\nname = "many"\ndtype_configs = {dtype_configs!r}\n'.replace("'", '"') * count
+
+
+def test_the_module_is_bounded_before_it_is_rendered(tmp_path):
+    """Rows x dtype configs (401 x 250 from 22 KB of TOML: a module of 100,250 lines)
+    and long names written again on every row (6 KB rows, each name written 6
+    times by 2 entries, in 5 uses: 18 MB from 600 KB of TOML) are refused, naming
+    the op group use that crosses the bound and its numbers."""
+    spec = small_workspace(tmp_path)
+    configs = [f"c{index}" for index in range(250)]
+    declared = "".join(f'[dtype_configs.{name}]\ninput_dtype = "quint8"\n' for name in configs)
+    rows = ", ".join(f'{{ a = "torch.nn.M{index:03d}" }}' for index in range(400))
+    long_rows = ", ".join('{ a = "torch.nn.M%s%02d" }' % ("x" * 6_000, index) for index in range(100))
+    long_entries = ('[[op_groups.many.sections.patterns]]\npattern = "{a}"\nroot_module = "{a}"\nqat_module = "{a}"\n'
+                    '[[op_groups.many.sections.patterns]]\npattern = ["{a}", "torch.nn.ReLU"]\nfused_module = "{a}"\n'
+                    'fuser_method = { sequential = "{a}" }\n')
+    cases = [
+        (SMALL + declared + _uses(1, configs) + f"\n[op_groups.many]\n[[op_groups.many.sections]]\nfor_each = [{rows}]\n"
+         '[[op_groups.many.sections.patterns]]\npattern = "{a}"\n[[op_groups.many.sections]]\npatterns = [{ pattern = "torch.nn.Tanh" }]\n',
+         "error: small.toml: backend.op_groups[1]: op group 'many' expands to 401 pattern configs (400 for_each rows x 1 pattern "
+         "entry + 1 pattern entry), each with 250 dtype configs: 100250 dtype config entries (100251 with the uses before it); "
+         "a module may hold at most 100000 (pattern configs x their dtype configs)\n"),
+        (SMALL + _uses(5, ["small_config"]) + f"\n[op_groups.many]\n[[op_groups.many.sections]]\nfor_each = [{long_rows}]\n" + long_entries,
+         "error: small.toml: backend.op_groups[5]: op group 'many' expands to 200 pattern configs (100 for_each rows x 2 pattern "
+         "entries) that write 3604600 bytes of names (symbols, methods, dtype configs) (18023016 with the uses before it); "
+         "the pattern configs of a module may write at most 16000000\n"),
+    ]
+    for text, message in cases:
+        spec.write_text(text)
+        before = tree(tmp_path)
+        result = run("small.toml", cwd=tmp_path, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.decode() == message
+        assert tree(tmp_path) == before
+
+
 def test_dots_in_strings_and_comments_are_no_dotted_key(tmp_path):
     spec = small_workspace(tmp_path)
     dots = ".".join(["a"] * 1000)
