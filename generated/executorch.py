@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9e36120d3560bcf85a36a8b814393af7ba57d6175505b8c68b20a620867b203b
-# Signature sha256: 4599e2e727089040682b4637a2e57be9db5b7a30dbc0acd39f21e7c9292e3954
+# Inputs sha256: 4aef77c44838e0f55c120d1aac133974478619b1ab0799118a0d3e2a463c5602
+# Signature sha256: 2b9ac73daf36abf6e6d6f76fc97164b66ffc3b3d123b96bfb5beb38498a2699a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 27c5da6abc4043c3868535bb21f4282bd6ce18c98688b46fafc1b4ff9abee42e
-# Signature sha256: dedb36b8ece5ea3d3650acdeb429902d6bfe67ad210b84e25da3523573b12b30
+# Inputs sha256: a791a4d882fa3d118f2878a1e1a217e077033aa9c123bbcedc93165186695e0d
+# Signature sha256: 3256ace0b4c06fff692622b821e7b1af50f1251ddbabd04109803d7a1b9f0d3a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

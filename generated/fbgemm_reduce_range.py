@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8de501694b68cbeb011493f748fdd8fb76c03f65235df244b580bee03e23a305
-# Signature sha256: 9d889385ea8de8a64529ead1581f5a7060a11471870c140df9486a484de05874
+# Inputs sha256: c8e14b7d94acddeb4615b7db2467ea55b5c72f2073972d57934cbf452f0e1e73
+# Signature sha256: a69922657a54cb9fd8d007aa5c80cabaf4cd861ed7f377a160b6983bfb512861
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

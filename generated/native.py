@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9885cb0ec9c8f3c56e4bffdcc002366abb445b8b4ec4ea7656373849ee50f5b9
-# Signature sha256: ad82117f215e3053f3991a3996c10a884da6d6d422cd580df1f780114fe5993d
+# Inputs sha256: 788011675e846fe2a22bebab2db3ef1b8647b5a68decdce66a74e20af6f11796
+# Signature sha256: 45712a0c21fb24798d5d16c6c827085b78e913053e75cdcd3451fb887daa6e58
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

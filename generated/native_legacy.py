@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 46f96fa3c3c8715b6fa95086b125d920e4dbf502e7dc3e6751b1ed115876fc49
-# Signature sha256: 665269bf3d8757706fe3cee47e706566063614c350b3293597358c7badb21a84
+# Inputs sha256: ee5e1989ded1a4eecf54cf08de218c6d28395a00245085c71a4cf8ef3d2e6bf6
+# Signature sha256: f0fa0e9f270cf98e5667e48c0067e2a84abcdccbcdda9036d6c149a043984f55
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

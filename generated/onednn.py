@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 158d5f829fe53f48a8d069b7dad4890d54152c6a652bcd892db610469f3c9db2
-# Signature sha256: 6adaab96b76216af7cc3328464e60540d1b2368a409f3b4774b141449802f55f
+# Inputs sha256: 279f79d5f23ca1b712e79a8bba2d96023f488b6db84f8d3e18086a58146e7ec4
+# Signature sha256: e092321fc53a8fbf4a508140b3a21142dbf6b8bf815db033555cdef5dddaff74
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 485eb29179a8f8d629d1e0b472419ec938f08a305e8930c4c666d0289aab8db3
-# Signature sha256: f8edc6299b6b9aadcb6bb6a67e5ddaf4441239c143d7b703aa3d58e2ddcce9ec
+# Inputs sha256: b38c812fa9d65d12e0ab3759eb9ee437658a5529b193d4cc3ffed1a94a25101c
+# Signature sha256: 45126a10c2275bf1ca5dbae595a1470509de919e607cbae05b5b4afbe3574e95
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

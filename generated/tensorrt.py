@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: f5b9eb5f122b490895dfc5fb684bf453714adf82d834ace36313c825149d86da
-# Signature sha256: 11e2fe5e01448169dc03f9a0791cc89f7515688b54d0b6feb1f61200a2b3c86f
+# Inputs sha256: 89df67bf71d0f37edda4fa94c094a8f2f9611d5c41b240eb7ecae59f3c144ccd
+# Signature sha256: 30aba540e133b2cfd500c9fae2445e0fdced07db13ba0e5e9fba1893b75cdbe4
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

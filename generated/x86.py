@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: b136b0a3bbce954c45587ce4000b63a4ac5ad187fe64f2ae366f5f6041f63ede
-# Signature sha256: 65962930d01af29e8e0382da8b1dc45d4a6d30965594aa58ac088597b24ed83e
+# Inputs sha256: 59edd5a1e534ae7e92752777c6b3e0ba8262febfc39501333d00a21a4bc0788d
+# Signature sha256: 2b630b500c29ae26cfa762d35d8cc133c8f736a3c9bb4643b8eda2047a31c072
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

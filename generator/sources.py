@@ -16,6 +16,7 @@ import re
 import stat
 import tomllib
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -88,7 +89,9 @@ class Location:
         """How generated files name it: a builtin reference or a project-relative path."""
         return f"{BUILTIN_PREFIX}{self.builtin}" if self.builtin is not None else display_path(self.path, base)
 
-    @property
+    # Cached: a location is asked again and again, and each answer asks the file
+    # system (for a spec of 10,000 includes, the real path of the spec each time).
+    @cached_property
     def identity(self) -> str:
         """The same file reached by any name (a symlink, a hard link, a bind mount)
         has one identity: its device and inode; its real path while there is no
@@ -99,11 +102,11 @@ class Location:
             return self.real_path
         return f"{info.st_dev}:{info.st_ino}"
 
-    @property
+    @cached_property
     def real_path(self) -> str:
         return os.path.realpath(self.path)
 
-    @property
+    @cached_property
     def directory(self) -> Path:
         """Where the file's relative references (include, extends, backend.output)
         start from: the real file's directory, so that a spec named through a
