@@ -44,7 +44,7 @@ try:
 except ImportError:  # pragma: no cover - not CPython
     import signal  # type: ignore[no-redef]
 
-EXIT_BAD_STREAM = 2
+EXIT_BAD_INPUT = 2  # as cli.py: also a stream that cannot be written, memory run out
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
 EXIT_INTERNAL_ERROR = 123
 SIGNALS: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
@@ -70,7 +70,13 @@ def run() -> int:
     except KeyboardInterrupt:  # a second interrupt, while main() reported the first
         status = 128 + signal.SIGINT
     except StreamError:
-        status = EXIT_BAD_STREAM
+        status = EXIT_BAD_INPUT
+    except MemoryError:  # before main() could say so (importing it)
+        print("error: out of memory", file=sys.stderr)
+        status = EXIT_BAD_INPUT
+    except Exception as error:  # importing main() failed: a broken installation, or a bug
+        print(f"error: internal error: {type(error).__name__}: {error} (please report it)", file=sys.stderr)
+        status = EXIT_INTERNAL_ERROR
     return _finish(status, writers)
 
 
@@ -177,4 +183,4 @@ def _finish(status: int, writers: tuple[_Writer, _Writer]) -> int:
     if out.failure is not None and err.failure is None:
         reason = "it is closed" if out.failure.errno == errno.EBADF else out.failure.strerror
         print(f"error: cannot write to standard output: {reason}", file=sys.stderr, flush=True)
-    return EXIT_BAD_STREAM
+    return EXIT_BAD_INPUT
