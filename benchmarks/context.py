@@ -15,12 +15,12 @@ REPO = Path(__file__).resolve().parent.parent
 FBGEMM_SPEC = "spec/fbgemm.toml"
 FBGEMM_OUTPUT = "generated/fbgemm.py"
 
-# black checks the file in the mode the generator formats it with (generator/output.py:
-# line length 88, Python 3.10 target), from a config file of its own, so neither this
+# black checks the file in the mode the generator formats it with (generator/formatting.py:
+# line length 79, Python 3.10 target), from a config file of its own, so neither this
 # repository's [tool.black] nor a user-level black config changes what it does.
 BLACK_CONFIG = """\
 [tool.black]
-line-length = 88
+line-length = 79
 target-version = ["py310"]
 """
 

@@ -21,7 +21,8 @@ from .measure import Run, Sample, run_command
 from .synthetic import write_synthetic_tree
 
 # The issue's targets: our figure over the reference's, at most.
-TARGET_CHECK = 1.5
+# --check runs in a pre-commit hook on every commit: about what starting Python costs (issue 16).
+TARGET_CHECK = 0.5
 TARGET_REGENERATE = 2.0
 TARGET_LARGE_TIME = 11.0
 TARGET_LARGE_MEMORY = 2.0

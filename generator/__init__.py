@@ -1,3 +1,3 @@
 """Turn PyTorch quantization backend config specs (TOML) into plain, reviewable Python."""
 
-__version__ = "0.3.0"
+__version__ = "0.4.0"

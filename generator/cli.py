@@ -7,17 +7,20 @@ import os
 import signal
 import sys
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from . import __version__
 from .errors import SpecError, Terminated
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
-from .model import Origin
 from .output import OutputError, tidy, write_output
 from .program import SIGNALS, StreamError, handle_signals, run
 from .sources import BUILTIN_PREFIX
 from .text import printable
+
+if TYPE_CHECKING:
+    from .model import Origin
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
@@ -59,12 +62,35 @@ examples:
 """
 
 
+class HelpFormatter(argparse.RawDescriptionHelpFormatter):
+    """argparse's formatter, told the terminal's width. Left to itself, argparse
+    imports shutil to measure it (and shutil imports zlib, bz2 and lzma) for every
+    parser built, which a fresh --check in a pre-commit hook should not pay for."""
+
+    def __init__(self, prog: str) -> None:
+        super().__init__(prog, width=terminal_width() - 2)  # argparse's own margin
+
+
+def terminal_width() -> int:
+    """What shutil.get_terminal_size() says: $COLUMNS, else the terminal's, else 80."""
+    try:
+        columns = int(os.environ.get("COLUMNS", "0"))
+    except ValueError:
+        columns = 0
+    if columns > 0:
+        return columns
+    try:
+        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
+    except (AttributeError, ValueError, OSError):
+        return 80
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m generator",
         description=DESCRIPTION,
         epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("specs", metavar="SPEC", nargs="+", help="backend spec (TOML path or builtin:NAME)")
     parser.add_argument("-o", "--output", type=Path, help="write the module here instead of the spec's backend.output (one SPEC only)")

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 from .text import printable
 
 
-@dataclass(frozen=True)
-class Problem:
+# Note [No dataclasses on the fast path]: importing dataclasses (and with it
+# inspect) costs a fresh --check more than the rest of its imports together; the
+# types a fast check needs are NamedTuples or plain classes.
+class Problem(NamedTuple):
     file: str
     key: str  # dotted key path, e.g. "backend.op_groups[2].name"; "" for the whole file
     message: str  # what is wrong and what was expected

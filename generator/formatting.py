@@ -10,16 +10,17 @@ from __future__ import annotations
 
 import gc
 import itertools
+import textwrap
 
 import black
 
-from .header import header_lines, inputs_digest, sign
+from .header import FORMATTER_OFF, header_lines, inputs_digest, sign
+from .literals import LINE_LENGTH
 from .model import Backend
 from .render import ALL_NAMES_MARKER, CONSTANTS_MARKER, ENTRIES_MARKER, RenderedModule, render
 
 # A fixed mode: the output never depends on the black configuration of whatever
 # repository the generator happens to run in. header.BLACK_MODE_DESCRIPTION names it.
-LINE_LENGTH = 88
 BLACK_MODE = black.Mode(
     target_versions={black.TargetVersion.PY310},
     line_length=LINE_LENGTH,
@@ -43,20 +44,27 @@ CHUNK_MODE = black.Mode(
 def build_module(backend: Backend, command: str) -> str:
     """The module ``backend`` generates, as written by ``command``."""
     digest = inputs_digest(backend.files, command)
-    rendered = render(backend, header_lines(backend.files, command, backend.torch_version, digest))
-    return format_module(rendered, digest)
+    header = header_lines(backend.files, command, backend.torch_version, digest)
+    return format_module(render(backend, header), header)
 
 
-def format_module(rendered: RenderedModule, inputs: str) -> str:
-    """The final module text: formatted, pattern configs spliced in, signed."""
+def format_module(rendered: RenderedModule, header: list[str]) -> str:
+    """The final module text: formatted, pattern configs spliced in, the
+    formatter-off line below the header, signed. ``header`` are the header's lines
+    as rendered."""
     module = _black(rendered.module, BLACK_MODE)
+    # Black would leave a module holding FORMATTER_OFF unformatted: it goes in last.
+    head = "".join(f"# {line}\n" for line in header)
+    if not module.startswith(head):
+        raise ValueError("black changed the rendered header")
+    module = f"{head}{FORMATTER_OFF}\n{module[len(head):]}"
     # __all__'s names are identifiers: written as black writes them (its magic
     # trailing comma keeps the list one name per line).
     module = _splice(module, f"    {ALL_NAMES_MARKER},\n", "".join(f'    "{name}",\n' for name in rendered.all_names))
     if rendered.constants:
         module = _splice(module, f"{CONSTANTS_MARKER}\n", _format_constants(rendered.constants))
     if not rendered.has_entries:
-        return sign([module], inputs)
+        return sign([module])
     marker = f"{' ' * ENTRY_INDENT}{ENTRIES_MARKER},\n"
     if module.count(marker) != 1:
         raise ValueError("the rendered module lost its pattern config marker")
@@ -72,7 +80,7 @@ def format_module(rendered: RenderedModule, inputs: str) -> str:
     finally:
         gc.unfreeze()
     pieces.append(after)
-    return sign(pieces, inputs)
+    return sign(pieces)
 
 
 def _splice(module: str, marker: str, text: str) -> str:
@@ -92,7 +100,10 @@ def _format_chunk(entries: list[tuple[str, str]]) -> str:
     pad = " " * CHUNK_INDENT
     elements = []
     for comment, source in entries:
-        elements.append(f"{pad}# {comment}\n")
+        # Black leaves comments as they are: they are wrapped here, to the width
+        # they have inside the getter's list.
+        for line in textwrap.wrap(comment, width=LINE_LENGTH - ENTRY_INDENT - 2, break_long_words=False):
+            elements.append(f"{pad}# {line}\n")
         elements.extend(f"{pad}{line}\n" if line else "\n" for line in source.rstrip("\n").split("\n"))
         elements[-1] = elements[-1][:-1] + ",\n"
     formatted = _black("_ = [\n" + "".join(elements) + "]\n", CHUNK_MODE)

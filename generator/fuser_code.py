@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from .literals import docstring, string_literal
+from .literals import docstring, wrapped_string_literal
 from .model import FuserDef
 from .names import ImportPlan, fuser_function, parameter_name
 
@@ -59,7 +59,8 @@ def fuser_code(fuser: FuserDef, plan: ImportPlan) -> FuserCode:
     if fuser.same_training_mode is not None:
         modules = [name for name in _flat(fuser.arguments)]
         condition = " or ".join(f"{a}.training != {b}.training" for a, b in zip(modules, modules[1:]))
-        training = (condition or "False", string_literal(fuser.same_training_mode))
+        # The message sits on a line of its own inside raise AssertionError(...).
+        training = (condition or "False", wrapped_string_literal(fuser.same_training_mode, 12))
     type_checks = tuple(f"type({module}) is not {plan.expression(symbol)}" for module, symbol in fuser.eval_types)
     if type_checks and fuser.supports_qat:
         type_checks = tuple(f"not is_qat and {check}" for check in type_checks)

@@ -8,18 +8,23 @@ header); it loads, renders and formats the spec only when it has to.
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import Problem, SpecError
 from .freshness import fast_verdict
-from .header import inputs_digest
-from .loader import find_inputs, load_backend
-from .model import Backend, SpecFile
+from .header import TOOL_NAME, inputs_digest
+from .inputs import find_inputs
 from .output import OutputError, read_output
-from .sources import Document, display_base, display_path, locate
+from .sources import Document, SpecFile, display_base, display_path, locate
 from .text import command as shell_command
 from .text import printable
+
+if TYPE_CHECKING:
+    from .model import Backend
+
+# The fast path (a module known fresh from its header) imports neither the loader
+# nor the model: they are imported where a spec is loaded.
 
 
 class UsageError(Exception):
@@ -27,7 +32,9 @@ class UsageError(Exception):
 
 
 def regenerate_command(spec_display: str, output_display: str | None) -> str:
-    words = ["python", "-m", "generator", _not_an_option(spec_display)]
+    """The command that writes exactly this output. It names the console script:
+    ``python -m generator`` would run a repository's own generator.py or generator/."""
+    words = [TOOL_NAME, _not_an_option(spec_display)]
     return shell_command(*words) if output_display is None else shell_command(*words, "-o", _not_an_option(output_display))
 
 
@@ -36,20 +43,36 @@ def _not_an_option(path: str) -> str:
     return f"./{path}" if path.startswith("-") else path
 
 
-@dataclass
 class Job:
-    spec: str  # as the user gave it
-    output: Path
-    output_display: str  # how messages name the output: as given with -o, else relative to the project root
-    command: str  # regenerates this output, from the project root
-    current: bytes | None  # the existing output's bytes
-    files: tuple[SpecFile, ...]
-    inputs: str  # the inputs digest
-    fresh: bool  # known fresh from the header alone
-    backend: Backend | None = None
-    source: str | None = None
-    documents: dict[str, Document] | None = None  # the spec's files, as the fast path read them
-    patch_path: str = ""  # the output relative to the project root: --diff's a/ and b/ paths
+    """One spec to generate or check (see Note [No dataclasses on the fast path]
+    in errors.py)."""
+
+    def __init__(
+        self,
+        spec: str,
+        output: Path,
+        output_display: str,
+        command: str,
+        current: bytes | None,
+        files: tuple[SpecFile, ...],
+        inputs: str,
+        fresh: bool,
+        documents: dict[str, Document | bytes] | None = None,
+        patch_path: str = "",
+    ) -> None:
+        self.spec = spec  # as the user gave it
+        self.output = output
+        # How messages name the output: as given with -o, else relative to the project root.
+        self.output_display = output_display
+        self.command = command  # regenerates this output, from the project root
+        self.current = current  # the existing output's bytes
+        self.files = files
+        self.inputs = inputs  # the inputs digest
+        self.fresh = fresh  # known fresh from the header alone
+        self.backend: Backend | None = None
+        self.source: str | None = None
+        self.documents = documents  # the spec's files, as the fast path read them
+        self.patch_path = patch_path  # the output relative to the project root: --diff's a/ and b/ paths
 
     def load(self) -> None:
         """Load, render and format the spec (if not done yet)."""
@@ -58,6 +81,8 @@ class Job:
         from .formatting import build_module  # black: only when a module is rendered
 
         if self.backend is None:
+            from .loader import load_backend
+
             self.backend = load_backend(self.spec, self.documents)
         self.files = self.backend.files
         self.inputs = inputs_digest(self.files, self.command)
@@ -74,6 +99,8 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
     found = find_inputs(spec, output) if fast else None
     backend = None
     if found is None:
+        from .loader import load_backend
+
         backend = load_backend(spec)
         default_output = Path(backend.default_output)
         files = backend.files

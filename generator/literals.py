@@ -3,7 +3,12 @@ written as black writes them (so that black has nothing to change)."""
 
 from __future__ import annotations
 
+import re
 import textwrap
+
+# The width of every line of a generated module: PEP 8's, so that a repository
+# whose linter checks line length at 79 columns or more accepts the module as is.
+LINE_LENGTH = 79
 
 
 def string_literal(text: str) -> str:
@@ -14,16 +19,34 @@ def string_literal(text: str) -> str:
     return literal
 
 
+def wrapped_string_literal(text: str, column: int) -> str:
+    """A string literal starting at ``column``: when too long for its line,
+    adjacent literals that black puts one per line, together exactly ``text``
+    (cut after spaces, and inside a word only when the word alone is too long)."""
+    whole = string_literal(text)
+    if column + len(whole) + 1 <= LINE_LENGTH:
+        return whole
+    room = LINE_LENGTH - column - 1
+    pieces: list[str] = []
+    for word in re.findall(r"\S*\s*", text):
+        for character in word if len(string_literal(word)) > room else [word]:
+            if pieces and len(string_literal(pieces[-1] + character)) <= room:
+                pieces[-1] += character
+            elif character:
+                pieces.append(character)
+    return " ".join(string_literal(piece) for piece in pieces)
+
+
 def docstring(text: str, indent: int = 4) -> str:
     """A string literal for a docstring: triple-quoted when that is safe (wrapped to
-    fit 88 columns), else repr."""
+    fit LINE_LENGTH columns), else repr."""
     if not (text.isprintable() and '"' not in text and "\\" not in text) or text != text.strip():
         return repr(text)
-    if indent + len(text) + 6 <= 88:
+    if indent + len(text) + 6 <= LINE_LENGTH:
         return f'"""{text}"""'
     # Room for both quotes on every line: black may move the closing quotes up onto
     # the last line even past its line length (an 80-character line became 90).
-    lines = textwrap.wrap(text, width=88 - indent - 6, break_long_words=False, break_on_hyphens=False)
+    lines = textwrap.wrap(text, width=LINE_LENGTH - indent - 6, break_long_words=False, break_on_hyphens=False)
     body = ("\n" + " " * indent).join(lines)
     return f'"""{body}\n{" " * indent}"""'
 

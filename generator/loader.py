@@ -23,9 +23,10 @@ from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
 from .expand import Expander
 from .fusers import argument_key
+from .inputs import MAX_EXTENDS, MAX_INCLUDES, spec_files
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
-from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
+from .sources import MAX_TOTAL_BYTES, Document, Location, locate, read_document
 from .suggest import one_of
 from .text import shown
 
@@ -36,47 +37,16 @@ BACKEND_REQUIRED = ("name", "getter", "output", "torch_version", "op_groups")
 # A spec that extends another inherits these; it must say where its own output goes
 # (and its doc and torch_getter describe torch's config, not the customized one).
 INHERITED = ("name", "getter", "torch_version")
-MAX_EXTENDS = 8
-MAX_INCLUDES = 10_000
 
 BACKEND_NAME = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_.+-]*\Z")
 TORCH_VERSION = re.compile(r"[0-9]+(\.[0-9]+)*((a|b|rc)[0-9]+)?(\.post[0-9]+)?(\.dev[0-9]+)?(\+[a-z0-9]+(\.[a-z0-9]+)*)?\Z")
 
 
-def load_backend(spec: str | Path, documents: dict[str, Document] | None = None) -> Backend:
+def load_backend(spec: str | Path, documents: dict[str, Document | bytes] | None = None) -> Backend:
     """Load and validate the backend spec ``spec`` (a path, or ``builtin:NAME``);
     raise SpecError on any problem. ``documents`` are files already read and parsed
     (by find_inputs), by identity: they are not read again."""
     return Loader(documents).load(str(spec))
-
-
-@dataclass(frozen=True)
-class Inputs:
-    """What a spec's output depends on, found without validating the spec."""
-
-    location: Location
-    default_output: Path | None  # backend.output, relative to the spec
-    files: tuple[SpecFile, ...]
-    documents: dict[str, Document]  # what was read and parsed, for load_backend
-
-
-def find_inputs(spec: str, output: Path | None) -> Inputs | None:
-    """The files a spec reads, as the full load would list them, or None when
-    anything is off (the full load then says what)."""
-    loader = Loader()
-    location = locate(spec)
-    if isinstance(location, str):
-        return None
-    found = loader.read_spec(location, chain=[])
-    if found is None or loader.reporter:
-        return None
-    table = found.doc.data.get("backend")
-    raw = table.get("output") if isinstance(table, dict) else None
-    default_output = location.directory / raw if isinstance(raw, str) and raw.strip() and "\0" not in raw else None
-    target = output if output is not None else default_output
-    if target is None:
-        return None
-    return Inputs(location, default_output, loader.files(_chain(found), target), loader.documents)
 
 
 @dataclass
@@ -89,9 +59,11 @@ class _Spec:
 
 
 class Loader:
-    def __init__(self, documents: dict[str, Document] | None = None) -> None:
+    def __init__(self, documents: dict[str, Document | bytes] | None = None) -> None:
         # Parsed files by identity: each file is read once, however often it is named.
-        self.documents: dict[str, Document] = {} if documents is None else documents
+        # What find_inputs read (parsed, or only read), by identity: never read twice.
+        self.read_before: dict[str, Document | bytes] = {} if documents is None else documents
+        self.documents: dict[str, Document] = {}
         self.reporter = Reporter()
         self.checker = Checker(self.reporter)
         self.catalog = Catalog()
@@ -187,19 +159,22 @@ class Loader:
         return found
 
     def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
-        doc = self.documents.get(location.identity)
-        if doc is None or doc.location != location:
+        identity = location.identity
+        found = self.read_before.get(identity)
+        if isinstance(found, Document) and found.location == location:
+            doc: Document | None = found
+        else:  # not read yet, or read but not parsed (bytes), or read by another name
             if self.total_bytes > MAX_TOTAL_BYTES:
                 return None  # reported: nothing more is read
-            doc = read_document(location, self.reporter)
+            doc = read_document(location, self.reporter, found if isinstance(found, bytes) else None)
         if doc is not None:
             self.total_bytes += doc.size
             if self.total_bytes > MAX_TOTAL_BYTES:
                 self.reporter.add(doc.name, "", f"the spec and the files it extends and includes are over {MAX_TOTAL_BYTES} bytes "
                                   f"with this file; together they may be at most {MAX_TOTAL_BYTES} bytes")
                 return None
-            self.documents[location.identity] = doc
-            self.seen[location.identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
+            self.documents[identity] = doc
+            self.seen[identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
             self.checker.check_keys(doc, doc.data, "", allowed)
         return doc
 
@@ -381,14 +356,8 @@ class Loader:
         return f"Return the BackendConfig {name!r}, customized from {base}."
 
     def files(self, chain: list[_Spec], output: Path) -> tuple[SpecFile, ...]:
-        """The inputs, as the header names them: the spec, the specs it extends,
-        then every include."""
-        main = chain[0].doc.location
-        base = display_base(main.path if main.builtin is None else output)
-        found = [SpecFile(main.display(base), chain[0].doc.content, "spec", main.real_path)]
-        found += [SpecFile(s.doc.location.display(base), s.doc.content, "extends", s.doc.location.real_path) for s in chain[1:]]
-        found += [SpecFile(inc.location.display(base), inc.content, "include", inc.location.real_path) for s in chain for inc in s.includes]
-        return tuple(found)
+        """The inputs, as the header names them (see inputs.py)."""
+        return spec_files([(spec.doc, [(i.location, i.content) for i in spec.includes]) for spec in chain], output)
 
 
 def _chain(spec: _Spec) -> list[_Spec]:

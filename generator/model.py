@@ -9,6 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Union
 
+from .sources import SpecFile
+
 # BackendPatternConfig's default observation type.
 DEFAULT_OBSERVATION_TYPE = "OUTPUT_USE_DIFFERENT_OBSERVER_AS_INPUT"
 
@@ -314,18 +316,6 @@ def register(entries: list[PatternConfig]) -> tuple[tuple[PatternConfig, ...], t
             shadowed.append(Shadowed(previous, entry))
         by_key[entry.key] = entry
     return tuple(by_key.values()), tuple(shadowed)
-
-
-@dataclass(frozen=True)
-class SpecFile:
-    """One input file: how the output names it (a project-relative path, or a
-    ``builtin:`` reference for a file shipped with the generator), and its bytes
-    with line endings normalized (so a CRLF checkout digests the same)."""
-
-    display_path: str
-    content: bytes
-    role: str = "include"  # "spec", "extends" or "include"
-    identity: str = field(default="", compare=False)  # the real path on disk
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,6 @@ import os
 import re
 import signal
 import stat
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
@@ -101,6 +100,8 @@ def write_output(path: Path, content: str, force: bool = False) -> bool:
     try:
         # A signal arriving between the file's creation and the assignment would
         # leave it behind: it is delivered when the name is known, inside this try.
+        import tempfile  # not on the fast path
+
         with _signals_deferred():
             handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{temporary_stem(target)}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
         # Held until the rename: another run removes the file only when it can take

@@ -21,7 +21,7 @@ from pathlib import Path
 import jinja2
 
 from .fuser_code import fuser_code
-from .literals import comment_text, docstring, string_literal
+from .literals import LINE_LENGTH, comment_text, docstring, string_literal
 from .model import (
     SYMBOL_FIELDS,
     Backend,
@@ -161,7 +161,9 @@ def _third_party_imports(plan: ImportPlan, backend_config_names: tuple[str, ...]
     straight += [(module, f"import {module} as {alias}") for module, alias in plan.aliased]
     lines = [line for _, line in sorted(straight, key=lambda item: item[0].lower())]
     from_imports = [*plan.from_imports, (BACKEND_CONFIG_MODULE, backend_config_names)]
-    return lines + [f"from {module} import ({', '.join(names)},)" for module, names in sorted(from_imports)]
+    # Without brackets: black puts the names on one line when they fit, as a person
+    # writes them (``from torch import nn``), and one per line when they do not.
+    return lines + [f"from {module} import {', '.join(names)}" for module, names in sorted(from_imports)]
 
 
 def _backend_config_names(backend: Backend) -> tuple[str, ...]:
@@ -229,12 +231,14 @@ def _constant(config: DTypeConfig) -> _Constant:
     comment = []
     if config.base is not None:
         text = f"{config.base} with activation constraints {config.activation_constraints}"
-        comment = textwrap.wrap(comment_text(text), width=86, break_long_words=False)
+        comment = textwrap.wrap(comment_text(text), width=LINE_LENGTH - 2, break_long_words=False)
     return _Constant(config.name, f"DTypeConfig({', '.join(arguments)})", comment)
 
 
-# A Python expression, laid out by _layout: an atom, or a bracketed collection of expressions.
-Expression = str | tuple  # (open, items, close)
+# A Python expression, laid out by _layout: an atom, or a bracketed collection of
+# expressions: (open, items, close), or (open, items, close, comma) where ``comma``
+# is what follows a lone item ("" for an expression in parentheses, not a tuple).
+Expression = str | tuple
 
 
 def _pattern(pattern: object, plan: ImportPlan) -> Expression:
@@ -249,15 +253,20 @@ def _pattern(pattern: object, plan: ImportPlan) -> Expression:
 # Where a pattern config's dict items sit in the final module, and how far black lets them run.
 _ITEM_COLUMN = 16
 _TEMPLATE_ITEM_COLUMN = 8
-_LINE_LIMIT = 88
 
 
 def _one_line(expression: Expression) -> str:
     if isinstance(expression, str):
         return expression
-    open_, items, close = expression
+    open_, items, close, *lone_comma = expression
     inner = ", ".join(_one_line(item) for item in items)
-    return f"{open_}{inner}{',' if open_ == '(' and len(items) == 1 else ''}{close}"
+    return f"{open_}{inner}{_lone_comma(expression) if len(items) == 1 else ''}{close}"
+
+
+def _lone_comma(expression: tuple) -> str:
+    """What follows the only item of a collection: a one-element tuple keeps its comma."""
+    open_, _, _, *lone_comma = expression
+    return lone_comma[0] if lone_comma else "," if open_ == "(" else ""
 
 
 def _layout(expression: Expression, column: int, indent: int, trail: int) -> str:
@@ -266,14 +275,14 @@ def _layout(expression: Expression, column: int, indent: int, trail: int) -> str
     line with a trailing comma, each laid out the same way. Black still formats the
     result; this only spares it a second pass (see formatting.py)."""
     flat = _one_line(expression)
-    if isinstance(expression, str) or column + len(flat) + trail <= _LINE_LIMIT:
+    if isinstance(expression, str) or column + len(flat) + trail <= LINE_LENGTH:
         return flat
-    open_, items, close = expression
+    open_, items, close, *_ = expression
     inner = indent + 4
     shift = _ITEM_COLUMN - _TEMPLATE_ITEM_COLUMN
     # Black adds the trailing comma when it splits at commas; a lone element of a
     # list or dict has none to split at (a one-element tuple keeps its comma).
-    comma = "," if len(items) > 1 or open_ == "(" else ""
+    comma = "," if len(items) > 1 else _lone_comma(expression)
     lines = [f"{' ' * (inner - shift)}{_layout(item, inner, inner, len(comma))}{comma}" for item in items]
     return f"{open_}\n" + "\n".join(lines) + f"\n{' ' * (indent - shift)}{close}"
 
@@ -301,7 +310,7 @@ def _int_tuple(path: tuple[int, ...]) -> str:
 def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
     """(from_dict key literal, expression) pairs, in torch's dict key names. The
     default observation type is left out (from_dict sets it), which keeps every
-    line within 88 columns."""
+    line within LINE_LENGTH columns."""
     items: list[tuple[str, Expression]] = []
     if config.pattern is not None:
         items.append(("pattern", _pattern(config.pattern, plan)))
@@ -330,8 +339,16 @@ def _items(config: PatternConfig, plan: ImportPlan) -> list[tuple[str, str]]:
     for key, expression in items:
         literal = string_literal(key)
         column = _ITEM_COLUMN + len(literal) + 2
-        laid_out.append((literal, _layout(expression, column, _ITEM_COLUMN, 1)))
+        laid_out.append((literal, _layout(_bracketed(expression, column), column, _ITEM_COLUMN, 1)))
     return laid_out
+
+
+def _bracketed(expression: Expression, column: int) -> Expression:
+    """A name too long for its line (``ObservationType.OUTPUT_SHARE_OBSERVER_WITH_INPUT``
+    after its key) in parentheses, which black splits at and keeps."""
+    if isinstance(expression, str) and column + len(expression) + 1 > LINE_LENGTH:
+        return ("(", (expression,), ")", "")
+    return expression
 
 
 def _comment(config: PatternConfig, replaced: bool) -> str:

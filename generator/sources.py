@@ -15,14 +15,11 @@ import os
 import re
 import stat
 import tomllib
-from dataclasses import dataclass
-from functools import cached_property
 from pathlib import Path, PurePosixPath
-from typing import Any
+from typing import Any, NamedTuple
 
 from .errors import Reporter
 from .packaged import builtin_root
-from .suggest import one_of
 from .text import shown
 
 MAX_SPEC_BYTES = 1_000_000
@@ -73,8 +70,7 @@ def user_path(path: Path) -> str:
         return absolute.as_posix()
 
 
-@dataclass(frozen=True)
-class Location:
+class Location(NamedTuple):  # see Note [No dataclasses on the fast path]
     """Where an input file is."""
 
     path: Path  # on disk
@@ -89,9 +85,8 @@ class Location:
         """How generated files name it: a builtin reference or a project-relative path."""
         return f"{BUILTIN_PREFIX}{self.builtin}" if self.builtin is not None else display_path(self.path, base)
 
-    # Cached: a location is asked again and again, and each answer asks the file
-    # system (for a spec of 10,000 includes, the real path of the spec each time).
-    @cached_property
+    # Each of these asks the file system: callers in loops keep the answer.
+    @property
     def identity(self) -> str:
         """The same file reached by any name (a symlink, a hard link, a bind mount)
         has one identity: its device and inode; its real path while there is no
@@ -102,16 +97,18 @@ class Location:
             return self.real_path
         return f"{info.st_dev}:{info.st_ino}"
 
-    @cached_property
+    @property
     def real_path(self) -> str:
         return os.path.realpath(self.path)
 
-    @cached_property
+    @property
     def directory(self) -> Path:
         """Where the file's relative references (include, extends, backend.output)
         start from: the real file's directory, so that a spec named through a
-        symlink reads the files it names itself, as its header says."""
-        return Path(self.real_path).parent
+        symlink reads the files it names itself, as its header says. (Only the
+        last part of the path needs resolving: the system resolves directories,
+        `..` included, as realpath does.)"""
+        return Path(self.real_path).parent if os.path.islink(self.path) else self.path.parent
 
 
 def locate(reference: str, relative_to: Location | None = None) -> Location | str:
@@ -168,8 +165,7 @@ def _parse_float(literal: str) -> float:
     return value
 
 
-@dataclass
-class Document:
+class Document(NamedTuple):
     """One parsed input file."""
 
     location: Location
@@ -177,6 +173,17 @@ class Document:
     data: dict[str, Any]
     content: bytes  # line endings normalized: what the inputs digest covers
     size: int = 0  # bytes read
+
+
+class SpecFile(NamedTuple):
+    """One input file: how the output names it (a project-relative path, or a
+    ``builtin:`` reference for a file shipped with the generator), and its bytes
+    with line endings normalized (so a CRLF checkout digests the same)."""
+
+    display_path: str
+    content: bytes
+    role: str = "include"  # "spec", "extends" or "include"
+    identity: str = ""  # the real path on disk
 
 
 MAX_SYMLINK_HOPS = 40
@@ -262,18 +269,21 @@ def os_error_text(error: OSError) -> str:
     return error.strerror or str(error)
 
 
-def read_document(location: Location, reporter: Reporter) -> Document | None:
-    """Read and parse one TOML input; report why not and return None if it cannot be."""
+def read_document(location: Location, reporter: Reporter, raw: bytes | None = None) -> Document | None:
+    """Read and parse one TOML input; report why not and return None if it cannot be.
+    ``raw``: the file's bytes, when they were read already."""
     name = location.name
     if not _is_utf8(os.fspath(location.path)):
         # Generated files name their inputs, in UTF-8 text.
         reporter.add(name, "", "file name is not UTF-8; expected a spec whose path is UTF-8 text")
         return None
     try:
-        raw = read_bounded(location.path, MAX_SPEC_BYTES)
+        raw = read_bounded(location.path, MAX_SPEC_BYTES) if raw is None else raw
     except OSError as error:
         reason = os_error_text(error)
         if error.errno == errno.ENOENT and location.builtin is not None:
+            from .suggest import one_of  # difflib: not on the fast path
+
             reporter.add(name, "", f"no such builtin spec; {one_of(builtin_names(), name, ordered=True)}")
         elif error.errno == errno.ENOENT:
             reporter.add(name, "", "file not found; expected a TOML spec")

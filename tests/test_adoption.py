@@ -111,7 +111,7 @@ def test_a_ten_line_spec_from_the_packaged_fbgemm_spec_gives_a_lint_clean_module
 
     # The linters a vendoring repository runs accept it as is.
     ruff = Path(sys.executable).with_name("ruff")
-    for selection in ([], ["--select", "E,F,W,I,UP,B,SIM", "--line-length", "88"]):
+    for selection in ([], ["--select", "E,F,W,I,UP,B,SIM", "--line-length", "79"]):
         lint = run(ruff, "check", "--isolated", *selection, module, cwd=user)
         assert lint.returncode == 0, lint.stdout
     before = module.read_bytes()

@@ -79,7 +79,7 @@ def test_check_reports_a_stale_output_with_the_command_that_regenerates_it(works
     result = run_generator("--check", "spec/fbgemm.toml", cwd=workspace)
     assert result.returncode == 1
     assert "generated/fbgemm.py: stale (spec/fbgemm.toml changed since it was generated)" in result.stderr
-    assert "regenerate with: python -m generator spec/fbgemm.toml" in result.stderr
+    assert "regenerate with: backendconfig-gen spec/fbgemm.toml" in result.stderr
     assert snapshot(workspace) == before
 
 
@@ -135,7 +135,8 @@ def test_output_flag_writes_elsewhere_and_names_itself_in_the_header(workspace):
     result = run_generator("spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
     assert result.returncode == 0, result.stderr
     written = (workspace / "vendor" / "qconfig" / "fbgemm_config.py").read_text()
-    assert "# Regenerate: python -m generator spec/fbgemm.toml -o vendor/qconfig/fbgemm_config.py" in written
+    # On a line of its own when it does not fit after the label.
+    assert "# Regenerate:\n#   backendconfig-gen spec/fbgemm.toml -o vendor/qconfig/fbgemm_config.py\n" in written
     check = run_generator("--check", "spec/fbgemm.toml", "-o", "vendor/qconfig/fbgemm_config.py", cwd=workspace)
     assert check.returncode == 0, check.stderr
 
@@ -243,21 +244,31 @@ def test_an_output_that_cannot_be_written_is_a_clean_error(workspace):
 @pytest.mark.parametrize("args", [["spec/fbgemm.toml"], ["--no-cache", "--check", "spec/fbgemm.toml"],
                                   ["--verify", "spec/fbgemm.toml"]])
 def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch, capsys):
-    """The fast path's reading is the full load's: a stale output costs no second parse,
-    and a job loaded while planning is not loaded again."""
-    from generator import loader
+    """The fast path's reading is the full load's: a stale output costs no second read
+    or parse, and a job loaded while planning is not loaded again."""
+    import tomllib
+
+    from generator import inputs, sources
     from generator.cli import main
 
     edit(workspace / "spec" / "fbgemm.toml", 'name = "fbgemm"', 'name = "fbgemm_v2"')  # stale: the full path runs
-    reads = []
-    original = loader.read_document
+    reads, parses = [], []
+    read_bounded, loads = sources.read_bounded, tomllib.loads
 
-    def counting(location, reporter):
-        reads.append(location.name)
-        return original(location, reporter)
+    def reading(path, limit):
+        if str(path).endswith(".toml"):
+            reads.append(Path(path).name)
+        return read_bounded(path, limit)
 
-    monkeypatch.setattr(loader, "read_document", counting)
+    def parsing(text, **options):
+        parses.append(text.split("\n", 1)[0])
+        return loads(text, **options)
+
+    for module in (sources, inputs):
+        monkeypatch.setattr(module, "read_bounded", reading)
+    monkeypatch.setattr(tomllib, "loads", parsing)
     monkeypatch.chdir(workspace)
     main(args)
     capsys.readouterr()
-    assert sorted(reads) == ["spec/fbgemm.toml", "spec/op_groups/common.toml"]
+    assert sorted(reads) == ["common.toml", "fbgemm.toml"]
+    assert len(parses) == 2 and len(set(parses)) == 2

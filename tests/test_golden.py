@@ -11,6 +11,7 @@ import pytest
 from backends import BACKENDS, DERIVED_SPECS, IDS, loaded_spec
 from conftest import GENERATED, REPO, SPEC, run_generator
 from generator.formatting import BLACK_MODE
+from generator.header import FORMATTER_OFF
 from generator.jobs import generate_source
 
 # Every spec, and what generating them all to standard output prints.
@@ -39,10 +40,17 @@ def test_regenerating_reproduces_the_committed_file_byte_for_byte(row):
 
 
 @pytest.mark.parametrize("row", BACKENDS, ids=IDS)
-def test_black_leaves_the_generated_file_unchanged(row):
+def test_the_generated_file_is_as_black_formats_it_and_formatters_leave_it(row):
     text = row.generated.read_text(encoding="utf-8")
-    assert black.format_str(text, mode=BLACK_MODE) == text
+    # Its layout is black's own at the generator's width ...
+    off = f"\n{FORMATTER_OFF}\n"
+    assert text.count(off) == 1
+    unmarked = text.replace(off, "\n")
+    assert black.format_str(unmarked, mode=BLACK_MODE) == unmarked
+    # ... and the formatter-off line keeps a formatter of any other settings from changing it.
+    assert black.format_str(unmarked, mode=black.Mode()) != unmarked
     assert black.format_str(text, mode=black.Mode()) == text
+    assert black.format_str(text, mode=black.Mode(line_length=120, magic_trailing_comma=False)) == text
 
 
 @pytest.mark.parametrize("row", BACKENDS, ids=IDS)
@@ -52,8 +60,8 @@ def test_header_names_spec_command_digest_versions_and_no_local_details(row):
     assert "@generated" in text and "DO NOT EDIT" in text
     assert f"Spec: {row.spec_display} (sha256:" in text
     assert "Include: spec/op_groups/common.toml (sha256:" in text
-    assert f"Regenerate: python -m generator {row.spec_display}" in text
-    assert "Inputs sha256: " in text and "Signature sha256: " in text
+    assert f"Regenerate: backendconfig-gen {row.spec_display}" in text
+    assert text.splitlines()[1].startswith("# Signature: ") and text.splitlines()[2].startswith("# Inputs: ")
     assert "Targets: torch 2.13.0" in text
     assert "Verified" not in text  # generation verifies nothing; --verify does
     assert str(REPO) not in row.generated.read_text()
@@ -166,3 +174,62 @@ def test_the_inputs_digest_covers_every_module_that_shapes_an_output():
     assert result.returncode == 0, result.stderr
     imported = {name.removeprefix("generator.") for name in result.stdout.split() if name.split(".")[0] == "generator"}
     assert imported == {"generator", *OUTPUT_MODULES} - {"__init__"}
+
+
+def test_a_crlf_checkout_of_the_generator_digests_its_sources_as_an_lf_one(tmp_path):
+    """git's autocrlf on Windows checks the generator out with CRLF line endings: its
+    sources and templates must digest as in an LF checkout, or every committed
+    module would be called stale there."""
+    import subprocess
+    import sys
+
+    for directory in ("generator", "templates"):
+        for path in (REPO / directory).rglob("*"):
+            if path.is_file() and path.suffix in (".py", ".j2"):
+                copy = tmp_path / path.relative_to(REPO)
+                copy.parent.mkdir(parents=True, exist_ok=True)
+                copy.write_bytes(path.read_bytes().replace(b"\n", b"\r\n"))
+    code = "from generator.header import generator_digest; print(generator_digest())"
+    digests = [
+        subprocess.run([sys.executable, "-c", code], cwd=cwd, env={**os.environ, "PYTHONPATH": str(cwd)},
+                       capture_output=True, text=True, timeout=120)
+        for cwd in (tmp_path, REPO)
+    ]
+    assert all(done.returncode == 0 for done in digests), [done.stderr for done in digests]
+    assert b"\r\n" in (tmp_path / "generator" / "header.py").read_bytes()
+    assert digests[0].stdout == digests[1].stdout
+
+
+def test_a_fresh_check_imports_only_what_the_fast_path_needs(workspace):
+    """--check of a fresh module runs in every pre-commit hook: it reads the header
+    and the inputs, and imports neither the loader, the model, the renderer and
+    their libraries, nor dataclasses (Note [No dataclasses on the fast path])."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys; from generator.cli import main; status = main(['--check', 'spec/fbgemm.toml']); "
+        "print(status, ' '.join(sorted(sys.modules)))"
+    )
+    result = subprocess.run([sys.executable, "-c", code], cwd=workspace, capture_output=True, text=True, timeout=120,
+                            env={**os.environ, "PYTHONPATH": str(REPO)})
+    assert result.returncode == 0, result.stderr
+    status, modules = result.stdout.split(" ", 1)
+    assert status == "0", result.stderr
+    imported = set(modules.split())
+    slow = {"generator.loader", "generator.model", "generator.render", "generator.formatting", "black", "jinja2",
+            "dataclasses", "inspect", "difflib", "tempfile", "shutil", "torch"}
+    assert imported & slow == set()
+
+
+@pytest.mark.parametrize("spec", [*(row.spec for row in BACKENDS), *(REPO / "spec" / f"{name}.toml" for name in DERIVED_SPECS)],
+                         ids=lambda path: path.stem)
+def test_the_fast_path_finds_the_inputs_the_loader_reads(spec):
+    """inputs.py reads the extends and include chain without the loader; it must
+    name the same files, in the same order, with the same bytes."""
+    from generator.inputs import find_inputs
+    from generator.loader import load_backend
+
+    found = find_inputs(str(spec), None)
+    assert found is not None
+    assert found.files == load_backend(spec).files

@@ -872,9 +872,9 @@ def test_a_regenerate_command_continued_over_header_lines_pastes_as_the_same_wor
     from generator.jobs import regenerate_command
 
     command = regenerate_command(spec, output)
-    lines = [line for line in header_lines((), command, "2.13.0", "0" * 64) if not line.startswith(("@", "Targets", "Inputs"))]
+    lines = [line for line in header_lines((), command, "2.13.0", "0" * 64) if not line.startswith(("@", "Signature", "Targets", "Inputs"))]
     pasted = "\n".join(line.removeprefix("Regenerate:").removeprefix("  ") for line in lines).strip()
-    probe = pasted.replace("python -m generator", "printf '%s\\0'", 1)
+    probe = pasted.replace("backendconfig-gen", "printf '%s\\0'", 1)
     result = subprocess.run(["bash", "-c", probe], capture_output=True, timeout=30)
     assert result.returncode == 0, (pasted, result.stderr)
     words = result.stdout.decode("utf-8", "surrogateescape").split("\0")[:-1]
