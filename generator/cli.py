@@ -16,6 +16,7 @@ from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
 from .jobs import Job, UsageError, check_outputs, plan
 from .output import OutputError, tidy, write_output
+from .program import SIGNALS, StreamError, handle_signals, run
 from .sources import BUILTIN_PREFIX
 from .text import printable
 
@@ -27,6 +28,7 @@ EXIT_DIFFERENT = 1
 EXIT_BAD_INPUT = 2
 # As black: a bug in the generator, not a verdict about the spec.
 EXIT_INTERNAL_ERROR = 123
+EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 DESCRIPTION = """\
 Generate a plain Python module holding a torch.ao.quantization BackendConfig
@@ -43,9 +45,12 @@ exit status:
   1    --check: an output is stale, hand-edited or missing; --verify: the config
        differs from torch's; --exit-non-zero-on-write: an output was written
   2    bad spec or bad usage (nothing is written), an output that cannot or must
-       not be written, a symbol --resolve cannot find, or code --verify or
-       --resolve runs that exits, is killed or exceeds --timeout or --memory-limit
+       not be written, a symbol --resolve cannot find, code --verify or --resolve
+       runs that exits, is killed or exceeds --timeout or --memory-limit, or
+       standard output or error that cannot be written (closed, full)
   123  internal error of the generator (please report it)
+  130  interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM); 129: hung up (SIGHUP)
+  141  the reader of standard output or error went away (a closed pipe)
 
 examples:
   python -m generator spec/fbgemm.toml              regenerate generated/fbgemm.py
@@ -138,30 +143,54 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Run the command line; its exit status. A program runs it through
+    program.run(), which also answers for signals at start-up and for the standard
+    streams (see Note [Signals and standard streams])."""
     arguments = sys.argv[1:] if argv is None else list(argv)
-    previous = _terminate_cleanly()
+    previous = handle_signals({signal.SIGINT: signal.default_int_handler, **{signum: _terminate for signum in SIGNALS[1:]}})
     try:
         return _main(arguments)
     except KeyboardInterrupt:
-        print("error: interrupted", file=sys.stderr)
-        return 130
-    except Exception as error:  # a bug: one line, a distinct status, never a silent success
+        return _interrupted()
+    except StreamError:
+        raise  # standard output cannot be written: program.run() reports it
+    except MemoryError:  # every input is bounded: the process may use less memory than they need
+        _error("out of memory")
+        return EXIT_BAD_INPUT
+    except Exception as error:
+        signalled = _signal_status(error)
+        if signalled is not None:  # a signal, turned into another error on its way (e.g. by __set_name__)
+            return _interrupted() if signalled == EXIT_INTERRUPTED else signalled
+        # A bug: one line, a distinct status, never a silent success.
         print(printable(f"error: internal error: {type(error).__name__}: {error} (please report it)"), file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
-        for signum, handler in previous.items():
-            signal.signal(signum, handler)
+        handle_signals(previous)
 
 
-def _terminate_cleanly() -> dict[int, object]:
+def _terminate(signum: int, frame: object) -> None:
     """SIGTERM and SIGHUP (a closed terminal) raise SystemExit, so that temporary
     files are removed on the way out."""
+    raise Terminated(128 + signum)
 
-    def handler(signum: int, frame: object) -> None:
-        raise Terminated(128 + signum)
 
-    signals = [signal.SIGTERM, *([signal.SIGHUP] if hasattr(signal, "SIGHUP") else [])]
-    return {signum: signal.signal(signum, handler) for signum in signals}
+def _interrupted() -> int:
+    print("error: interrupted", file=sys.stderr)
+    return EXIT_INTERRUPTED
+
+
+def _signal_status(error: BaseException) -> int | None:
+    """The exit status of a signal that ``error`` was raised from, if any."""
+    seen = set()
+    found: BaseException | None = error
+    while found is not None and id(found) not in seen:
+        seen.add(id(found))
+        if isinstance(found, KeyboardInterrupt):
+            return EXIT_INTERRUPTED
+        if isinstance(found, Terminated) and isinstance(found.code, int):
+            return found.code
+        found = found.__cause__ or found.__context__
+    return None
 
 
 def _main(argv: list[str]) -> int:
@@ -322,5 +351,5 @@ def _verify(jobs: list[Job], limits: Limits) -> int:
 
 
 def entry_point() -> None:
-    """The installed console script."""
-    sys.exit(main())
+    """What console scripts installed by 0.3.0 and before call (see program.run)."""
+    sys.exit(run())

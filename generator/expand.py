@@ -12,19 +12,29 @@ from __future__ import annotations
 
 from typing import Any
 
-from .catalog import Catalog, OpGroup, Row, Section, read_rows
+from .catalog import Catalog, Entry, OpGroup, Row, Section, read_rows
 from .checks import Checker, key_path
 from .dtypes import with_activation_constraints
 from .entries import EntryReader, Scope
-from .model import DTypeConfig, Origin, PatternConfig
+from .model import DTypeConfig, MethodName, Origin, PatternConfig
 from .sources import Document
 from .suggest import one_of
+from .text import count as counted  # (expand() has a local named count)
 from .text import shown
 
 USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")
 # A few kilobytes of for_each rows times pattern entries can ask for millions of
 # pattern configs; the largest backend torch ships has 227.
 MAX_PATTERN_ENTRIES = 100_000
+# Each dtype config of each pattern config is a line of the module: 1,000 rows
+# used with 1,000 dtype configs (a 73 KB spec) made a 52 MB module in 4 minutes.
+# Torch's backends have at most 404, the benchmarks' largest spec 40,000.
+MAX_DTYPE_CONFIG_ENTRIES = 100_000
+# What the pattern configs write besides their layout: names of symbols, tensor
+# methods and dtype configs, which rows can make long without adding lines. A
+# module is this plus a few hundred bytes per pattern config. Torch's backends
+# write at most 21,000 bytes of them, the benchmarks' largest spec 2,000,000.
+MAX_NAME_BYTES = 16_000_000
 
 
 class Expander:
@@ -37,6 +47,8 @@ class Expander:
         self.derived: dict[tuple[str, str], DTypeConfig] = {}
         self.derived_names: dict[str, tuple[str, str]] = {}
         self.expanded = 0  # pattern configs the uses expanded to so far
+        self.dtype_config_entries = 0  # and the dtype configs they list
+        self.name_bytes = 0  # and the names they write
 
     # -- every group, as written -----------------------------------------------
 
@@ -84,6 +96,15 @@ class Expander:
             if self.expanded - count <= MAX_PATTERN_ENTRIES:  # reported at the use that crosses the limit
                 check.problem(doc, key, _too_many("the backend's op group uses"))
             return []
+        # Checked before the entries are built, and their names before rendering.
+        listed = count * len(configs)
+        self.dtype_config_entries += listed
+        if self.dtype_config_entries > MAX_DTYPE_CONFIG_ENTRIES:
+            if self.dtype_config_entries - listed <= MAX_DTYPE_CONFIG_ENTRIES:
+                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)}, each with {len(configs)} dtype "
+                              f"configs: {listed} dtype config entries{_so_far(listed, self.dtype_config_entries)}; a module may hold at most "
+                              f"{MAX_DTYPE_CONFIG_ENTRIES} (pattern configs x their dtype configs)")
+            return []
         entries = []
         for section, chosen in selected:
             for row in section.rows or (None,):
@@ -92,7 +113,16 @@ class Expander:
                         entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
         if not entries:
             check.problem(doc, key, f"selects no pattern entry of op group {group.name!r}")
-        return [entry for entry in entries if entry is not None]
+        built = [entry for entry in entries if entry is not None]
+        written = sum(_name_bytes(entry) for entry in built)
+        self.name_bytes += written
+        if self.name_bytes > MAX_NAME_BYTES:
+            if self.name_bytes - written <= MAX_NAME_BYTES:
+                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)} that write {written} bytes of "
+                              f"names (symbols, methods, dtype configs){_so_far(written, self.name_bytes)}; the pattern configs of a "
+                              f"module may write at most {MAX_NAME_BYTES}")
+            return []
+        return built
 
     def group(self, doc: Document, name: Any, key: str) -> OpGroup | None:
         if name is None or not self.checker.check_type(doc, name, str, key):
@@ -235,6 +265,38 @@ def _hashable(value: Any) -> object:
     if isinstance(value, list):
         return ("array", tuple(_hashable(item) for item in value))
     return (type(value).__name__, value)
+
+
+def _expansion(configs: int, selected: list[tuple[Section, list[Entry]]]) -> str:
+    """``N pattern configs (R for_each rows x E pattern entries + ...)``."""
+    parts = []
+    for section, chosen in selected:
+        if chosen:
+            entries = f"{len(chosen)} pattern {'entry' if len(chosen) == 1 else 'entries'}"
+            parts.append(entries if section.rows is None else f"{counted(len(section.rows), 'for_each row')} x {entries}")
+    return f"{configs} pattern configs ({' + '.join(parts)})"
+
+
+def _so_far(this_use: int, total: int) -> str:
+    return "" if this_use == total else f" ({total} with the uses before it)"
+
+
+def _name_bytes(config: PatternConfig) -> int:
+    """Bytes of the names a pattern config writes: every symbol's own name (its
+    module is imported once), tensor method and dtype config."""
+    methods = []
+
+    def visit(value: object) -> None:
+        if isinstance(value, MethodName):
+            methods.append(value.name)
+        elif isinstance(value, tuple):
+            for item in value:
+                visit(item)
+
+    visit(config.pattern)
+    visit(config.pattern_complex_format)
+    names = [*(symbol.name for symbol in config.symbols()), *methods, *(dtype.name for dtype in config.dtype_configs)]
+    return sum(len(name) for name in names)  # identifiers: ASCII
 
 
 def _too_many(what: str) -> str:

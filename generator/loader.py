@@ -26,7 +26,7 @@ from .fusers import argument_key
 from .inputs import MAX_EXTENDS, MAX_INCLUDES, spec_files
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
-from .sources import Document, Location, locate, read_document
+from .sources import MAX_TOTAL_BYTES, Document, Location, locate, read_document
 from .suggest import one_of
 from .text import shown
 
@@ -69,6 +69,7 @@ class Loader:
         self.catalog = Catalog()
         self.seen: dict[str, str] = {}  # identity of every file read -> its name
         self.own_dtype_configs: list[str] = []  # declared by the specs, not by included files
+        self.total_bytes = 0  # of every file read (or reused), each once
 
     def load(self, reference: str) -> Backend:
         location = locate(reference)
@@ -132,7 +133,9 @@ class Loader:
                 if included.identity in self.seen:
                     # A file a base spec includes may be named again; nothing else may.
                     if included.identity in own or included.identity == location.identity or not self.shared_include(included):
-                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice")
+                        earlier = self.seen[included.identity].removesuffix(" (include)")
+                        same = "" if earlier == included.name else f" (it is the same file as {earlier})"
+                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice{same}")
                     continue
                 own.add(included.identity)
                 found = self.read(included, INCLUDE_KEYS)
@@ -156,14 +159,22 @@ class Loader:
         return found
 
     def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
-        found = self.read_before.get(location.identity)
+        identity = location.identity
+        found = self.read_before.get(identity)
         if isinstance(found, Document) and found.location == location:
             doc: Document | None = found
         else:  # not read yet, or read but not parsed (bytes), or read by another name
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                return None  # reported: nothing more is read
             doc = read_document(location, self.reporter, found if isinstance(found, bytes) else None)
         if doc is not None:
-            self.documents[location.identity] = doc
-            self.seen[location.identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
+            self.total_bytes += doc.size
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                self.reporter.add(doc.name, "", f"the spec and the files it extends and includes are over {MAX_TOTAL_BYTES} bytes "
+                                  f"with this file; together they may be at most {MAX_TOTAL_BYTES} bytes")
+                return None
+            self.documents[identity] = doc
+            self.seen[identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
             self.checker.check_keys(doc, doc.data, "", allowed)
         return doc
 
@@ -257,7 +268,7 @@ class Loader:
         dtype_configs = (*present, *(config for config in used if config.name not in present_names))
         constraints = {c.name: c for config in dtype_configs for c in config.named_constraints()}
         fusers = {c.fuser_method.fuser.name: c.fuser_method.fuser for c in pattern_configs if isinstance(c.fuser_method, NamedFuser)}
-        output = spec.doc.location.path.parent / text["output"]
+        output = spec.doc.location.directory / text["output"]
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
