@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8cb2fae4264d23206bfa05a613464060122e12b6bebd04af301c51d453d0866c
-# Signature sha256: 4aab01524ae1b03aeac91fb33c2a0e0623830acdc3f1e8e649fd6ab938e36d9d
+# Inputs sha256: ee71d7f6782b7023f7e4171acc5d0e5780906fabad3665c10fa2ce1e7205bf40
+# Signature sha256: f528fe9ab01e94406b5562c2dfd96e4d90c36cf9c3c7bfb352588c24bdc27e62
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9a868c0d5932f2efb38ee0ebbb250e3f88d90d190e0012e0f87c89721f7093e3
-# Signature sha256: 53d3f6f73c6028222d141d9cd8a05b53ac5a0e52f2e0466607206720db787f8f
+# Inputs sha256: 24d6baa970a00b5946b0d068959b021c5d9a8808bc174280c7b2e769f4d30582
+# Signature sha256: 9e1f7a3c0b3ffdbc3c8564b13b39a4dff8533536770517107598ef5ca5db5831
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

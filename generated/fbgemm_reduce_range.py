@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8f9de7e97a3908228c0282b6e7fbfcf1987d812ca8afe35e660d1b924ffb3018
-# Signature sha256: e485d858b6ca8f9c1d2903af73216a8d1eb9e54be73d12803532b488d93d8b56
+# Inputs sha256: 382253ac649e23b02e9e4b95927f8a8cdcc40b061ac20495e8549d1aee8b3f9c
+# Signature sha256: 9904d641584e7c4800397dc75c2c041dce26a61412d4bc65310c0be1870b30af
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 81fb6d00855a9775822a7b8db31fde8ddfed312b4ca3d60346e345208ad48587
-# Signature sha256: e9dd9f6301f170f050380c2a36eb18a41e4d2feb78136238980a643c0ac0f21e
+# Inputs sha256: 55630e81a144ecac94f18a527f7e6bc041be2faf1931ab5b290191412b8ee8c6
+# Signature sha256: a0fb992c4061f490b6c8ad0028dbf73160c6bbe5a2e16893501c44558fe03253
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

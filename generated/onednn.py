@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 670ab80985426909f86a5faddf8bf2b84a90f92608cf1170d58196199224406f
-# Signature sha256: e314e887b6692969ceb7cfbd409db06853dc682fcada75ef8020104c5ece70f0
+# Inputs sha256: e9e0f6defaeb454384013d14c9039c017c019129a38d1570ee57d996bab215e8
+# Signature sha256: 72e195a4488849e1f7cbb0a6dba707acc3a40ca49110c7bd21bae82ff1642d8c
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

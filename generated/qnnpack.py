@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: addb892765640f53fdc5d839f0ce572adbbfc15929fd29b4f64ec9a837e24717
-# Signature sha256: 3f1a72b34f8730bf46792f9c63cfa64e98f21a35ea87b455da9111b984f08c2c
+# Inputs sha256: 7ccbeff1dadc28df715c939c43237fa3756a0ccf69f516ff563dc3b0640a17b9
+# Signature sha256: 9da28ab078a86c4069ed122f3a2f631d8a713b5466f9c321527d3cafb601442a
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

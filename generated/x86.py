@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e0c01558b1dae33a9ae035091736f7dcb472236c70a385848c49f738717138c5
-# Signature sha256: a7b6cc55ad1f32303693a978f762cd2def3f8848c5aa1415708679d184520888
+# Inputs sha256: 59e363e111128dcf2940f2a5a580f45ce5ea95819b3b86023869c99c66fa9e41
+# Signature sha256: d174e56a9942015daf6c126b953827d55174bc8ee8bf3bd00c26ca86bf8dc9cc
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.
