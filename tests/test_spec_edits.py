@@ -9,8 +9,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-
 from conftest import REPO
+
 from generator.errors import SpecError
 from generator.loader import load_backend
 from generator.model import MethodName, NodeAt, Symbol
@@ -178,13 +178,13 @@ dtype_configs = ["fbgemm_default_op_quint8_dtype_config"]
         "backend.override_patterns[2].qat_modul: unknown key; did you mean 'qat_module'?",
         "backend.override_patterns[2].unset[1]: cannot unset 'pattern'; expected one of: root_module,",
         "backend.override_patterns[2].unset[0]: 'qat_module' is also set by this override; expected one or the other",
-        "backend.override_patterns[2].dtype_configs[0]: undefined dtype config 'fbgemm_weighted_op_quint8_dtype_confi'; "
-        "did you mean 'fbgemm_weighted_op_quint8_dtype_config'?",
+        ("backend.override_patterns[2].dtype_configs[0]: undefined dtype config 'fbgemm_weighted_op_quint8_dtype_confi'; "
+         "did you mean 'fbgemm_weighted_op_quint8_dtype_config'?"),
         "backend.override_patterns[3]: overrides nothing; expected dtype_configs, unset or a field of a pattern entry",
-        "backend.op_groups[0].exclude_patterns[0]: this use of op group 'layer_norm' has no pattern "
-        "torch.nn.functional.layernorm; did you mean 'torch.nn.functional.layer_norm'?",
-        "backend.op_groups[1].exclude_patterns: expected one of 'patterns' (the patterns to keep) and 'exclude_patterns' "
-        "(those to leave out), not both",
+        ("backend.op_groups[0].exclude_patterns[0]: this use of op group 'layer_norm' has no pattern "
+         "torch.nn.functional.layernorm; did you mean 'torch.nn.functional.layer_norm'?"),
+        ("backend.op_groups[1].exclude_patterns: expected one of 'patterns' (the patterns to keep) and 'exclude_patterns' "
+         "(those to leave out), not both"),
     ]
     for line in expected:
         assert any(problem.startswith(line) for problem in found), (line, found)

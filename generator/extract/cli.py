@@ -1,4 +1,4 @@
-"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
+"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--base SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
 
 from __future__ import annotations
 
@@ -8,15 +8,16 @@ import sys
 from pathlib import Path
 
 from ..sources import ROOT_MARKERS, project_root
-from ..text import count
 
 EXIT_WRITTEN = 0
 EXIT_BAD_INPUT = 2
 
 DESCRIPTION = """\
-Write a spec that regenerates the BackendConfig a function returns. Runs of its
-patterns that a shared op group (builtin:op_groups/*.toml) expands to become uses
-of that group; every other pattern is written out in an op group of the spec's
+Write the shortest spec that regenerates the BackendConfig a function returns:
+one that extends a base spec (--base; by default the nearest builtin spec) and
+says what differs, or, without a close base, one whose runs of patterns that a
+shared op group (builtin:op_groups/*.toml) expands to, whole or in part, become
+uses of that group, every other pattern written out in an op group of the spec's
 own. Dtype configs are declared once each, named as the function's module names
 them. Without -o the spec is printed.
 """
@@ -37,6 +38,7 @@ exit status:
 
 examples:
   python -m generator extract torch.ao.quantization.backend_config:get_fbgemm_backend_config -o spec/my_fbgemm.toml
+  python -m generator extract mypackage.quantization:get_backend_config --base builtin:x86.toml -o spec/mine.toml
   python -m generator spec/my_fbgemm.toml
   python -m generator diff spec/my_fbgemm.toml torch.ao.quantization.backend_config:get_fbgemm_backend_config
 """
@@ -51,6 +53,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig")
     parser.add_argument("-o", "--output", type=Path, metavar="SPEC", help="write the spec here (default: print it)")
+    parser.add_argument(
+        "--base",
+        default="nearest",
+        metavar="SPEC",
+        help="the spec to extend (a path or builtin:NAME); 'nearest' (default): the builtin spec with the fewest "
+        "edits, if that is shorter; 'none': no extends",
+    )
     parser.add_argument("--getter", help="the name of the function the generated module defines (default: FUNCTION)")
     parser.add_argument("--output-module", type=Path, metavar="PATH", help="backend.output: where the spec's module goes (relative to here)")
     parser.add_argument("--force", action="store_true", help="replace an existing file that is not an extracted spec")
@@ -92,7 +101,8 @@ def main(argv: list[str]) -> int:
     try:
         target = load_target(args.target)
         name = stem or identifier_prefix(str(target.config.name))
-        extraction = Extractor(target, spec_display, _module_path(spec, name, args.output_module), args.getter).run()
+        spec_dir = Path(os.path.abspath(spec)).parent if spec is not None else None
+        extraction = Extractor(target, spec_display, _module_path(spec, name, args.output_module), args.getter, args.base, spec_dir).run()
     except ExtractError as problem:
         return error(str(problem))
     for warning in extraction.warnings:
@@ -105,15 +115,7 @@ def main(argv: list[str]) -> int:
             ),
             file=sys.stderr,
         )
-    own = len(extraction.uses) - extraction.shared_groups
-    patterns = sum(count for _, count in extraction.uses)
-    print(
-        f"extracted {args.target}: {count(patterns, 'pattern')}: "
-        f"{count(extraction.shared_groups, 'use')} of shared op groups, "
-        f"{count(extraction.explicit_patterns, 'explicit pattern')} in {count(own, 'op group')} of the spec's own, "
-        f"{count(len(extraction.dtype_configs), 'dtype config')}",
-        file=sys.stderr,
-    )
+    print(printable(f"extracted {args.target}: {extraction.summary}"), file=sys.stderr)
     if spec is None:
         sys.stdout.write(extraction.text)
         return EXIT_WRITTEN
