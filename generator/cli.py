@@ -290,14 +290,22 @@ def _resolve(jobs: list[Job]) -> int:
 
 def _verify(jobs: list[Job]) -> int:
     try:
-        from .verify import verify_source
+        from .verify import Tally, verify_source
     except ImportError as error:
         _error(f"--verify needs torch installed ({error})")
         return EXIT_BAD_INPUT
     status = EXIT_OK
-    for job in jobs:
+    # Several specs: a blank line between their reports, and a tally at the end.
+    tally = Tally() if len(jobs) > 1 else None
+    for number, job in enumerate(jobs):
         assert job.backend is not None and job.source is not None
-        status = max(status, verify_source(job.backend, job.source))
+        if number:
+            print()
+        status = max(status, verify_source(job.backend, job.source, tally))
+    if tally is not None:
+        print()
+        for line in tally.report():
+            print(printable(line))
     return status
 
 
