@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: ee71d7f6782b7023f7e4171acc5d0e5780906fabad3665c10fa2ce1e7205bf40
-# Signature sha256: f528fe9ab01e94406b5562c2dfd96e4d90c36cf9c3c7bfb352588c24bdc27e62
+# Inputs sha256: 27725837e33f1dd59d445a59792f21e9c2fd3dacc011f60c55460739ee6a8f20
+# Signature sha256: d68cd451f6d62f314afe1f99a670b342cfa2643a9c90863ddde0a31367356fd9
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

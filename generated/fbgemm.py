@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 24d6baa970a00b5946b0d068959b021c5d9a8808bc174280c7b2e769f4d30582
-# Signature sha256: 9e1f7a3c0b3ffdbc3c8564b13b39a4dff8533536770517107598ef5ca5db5831
+# Inputs sha256: bd56d65784fb75cc3abeacd884bb06d028c90aeee3139db3851b4eb5d9f7cd87
+# Signature sha256: 7c9023e968259029b9df75270a76dce92c145695d8c3eab855db364fb358448b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

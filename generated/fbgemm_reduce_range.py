@@ -4,8 +4,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/fbgemm_reduce_range.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 382253ac649e23b02e9e4b95927f8a8cdcc40b061ac20495e8549d1aee8b3f9c
-# Signature sha256: 9904d641584e7c4800397dc75c2c041dce26a61412d4bc65310c0be1870b30af
+# Inputs sha256: b18d774cf4be89d0a3bf498a8e4a92db4f326aca9b430bf3a8e8092ea403b282
+# Signature sha256: 7f138e32f51aef174700398c7a731b63707d957f3b47fae87b92c0906981cab3
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 55630e81a144ecac94f18a527f7e6bc041be2faf1931ab5b290191412b8ee8c6
-# Signature sha256: a0fb992c4061f490b6c8ad0028dbf73160c6bbe5a2e16893501c44558fe03253
+# Inputs sha256: 299a45ee13f6b95c13ea87b848875d99c0fd026add950a7f7f6e3315b77aab78
+# Signature sha256: bbc764435decf46e02e9d1ade5bf57f8ae7ce057161a3ee440939d902fd0a3e5
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 9e652564a03b3086fac1fd9b9d57736ccf6e4cddeb0434e6150eafe9dba12a5d
-# Signature sha256: ce63157ca688800fbead7901437dc81f1040628ecdbb85cc45f00f275b8b572f
+# Inputs sha256: 9cf3f85c7b78430a2134a353cdc8379fb5a9951f29f58006c729c2b573200bb2
+# Signature sha256: 80b3c2e38e653881a71818bb80a217e73e9ba368f794f4775313d4b5c9cd3fc5
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/onednn.toml (sha256:23e7c775d1573fbd)
 # Regenerate: python -m generator spec/onednn.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: e9e0f6defaeb454384013d14c9039c017c019129a38d1570ee57d996bab215e8
-# Signature sha256: 72e195a4488849e1f7cbb0a6dba707acc3a40ca49110c7bd21bae82ff1642d8c
+# Inputs sha256: ab4e932a3ff68b03daca458a1b80ec14111cdcbacf8324b27bd7d5e43c8fc03c
+# Signature sha256: 81b12f8f47a716544cd955fda5908490d4f6e4668658c05f0d6de34ae3acb692
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/qnnpack.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 7ccbeff1dadc28df715c939c43237fa3756a0ccf69f516ff563dc3b0640a17b9
-# Signature sha256: 9da28ab078a86c4069ed122f3a2f631d8a713b5466f9c321527d3cafb601442a
+# Inputs sha256: bde0239a24f75d306bf9a5b8c208671c33c4e15ee490bbb4253a1f6e8a9d365e
+# Signature sha256: 50ce2fe3874783634dcf44ce488b36be66bf24f7cd743aa9466519b35a0df9d2
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 4b594b98cc4efe5e14a7205c6d6c509cf901a3588941055d749ca342e65a0c91
-# Signature sha256: c6ab009b93975ce579ff0c46b5fdce5ced2a1b702e183b2ca6f7aac328a5af12
+# Inputs sha256: 58a96eab03c782ddb31f0e537cea3eedc25f8639a800f4abd979d9b3ddd329de
+# Signature sha256: 4e53b69744ca705b1089d8f7aff5b49fa31b7ba1fe855239fcdc9fd614dd5c78
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

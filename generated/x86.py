@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/x86.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 59e363e111128dcf2940f2a5a580f45ce5ea95819b3b86023869c99c66fa9e41
-# Signature sha256: d174e56a9942015daf6c126b953827d55174bc8ee8bf3bd00c26ca86bf8dc9cc
+# Inputs sha256: 7697479e57a1759cbad9b89d3b53482d71568d49d11f814aa14b7e0ed27c76bd
+# Signature sha256: 463eb3a9fe97a3a186531342624ee8340f96689b64ef54271ca6133b86d3a9e7
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -12,6 +12,7 @@ pattern_refs.py).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, OpGroup, Row, Section, read_rows
@@ -28,6 +29,22 @@ USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each", "patterns", "
 # A few kilobytes of for_each rows times pattern entries can ask for millions of
 # pattern configs; the largest backend torch ships has 227.
 MAX_PATTERN_ENTRIES = 100_000
+
+
+@dataclass
+class OpGroupUse:
+    """One [[backend.op_groups]] table, and its pattern entries once expanded (a spec
+    that extends another may remove the use before, or edit its patterns after)."""
+
+    doc: Document
+    table: Any
+    key: str
+    entries: list[PatternConfig] | None = None
+
+    def expanded(self, expander: Expander) -> list[PatternConfig]:
+        if self.entries is None:
+            self.entries = expander.expand(self.doc, self.table, self.key)
+        return self.entries
 
 
 class Expander:

@@ -21,7 +21,7 @@ from .catalog import Catalog, CatalogReader
 from .checks import DEFAULT_ROOTS, Checker, key_path
 from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
-from .expand import Expander
+from .expand import Expander, OpGroupUse
 from .fusers import argument_key
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
@@ -83,21 +83,6 @@ def find_inputs(spec: str, output: Path | None) -> Inputs | None:
     if target is None:
         return None
     return Inputs(location, default_output, loader.files(_chain(found), target), loader.documents)
-
-
-@dataclass
-class _Use:
-    """One [[backend.op_groups]] table, and its pattern entries once expanded."""
-
-    doc: Document
-    table: Any
-    key: str
-    entries: list[PatternConfig] | None = None
-
-    def expanded(self, expander: Expander) -> list[PatternConfig]:
-        if self.entries is None:
-            self.entries = expander.expand(self.doc, self.table, self.key)
-        return self.entries
 
 
 @dataclass
@@ -365,7 +350,7 @@ class Loader:
         """The pattern entries of the op groups the backend uses, in order: the base's
         (minus the uses and patterns the extending spec removes, with its overrides),
         then its own. A use is expanded only once something needs its patterns."""
-        uses: list[_Use] = []
+        uses: list[OpGroupUse] = []
         edits = PatternEdits(expander)
         for spec in reversed(chain):
             doc = spec.doc
@@ -385,7 +370,7 @@ class Loader:
                 edits.apply(doc, table, spec.base.doc.name, [use.expanded(expander) for use in uses])
             own = table.get("op_groups", [])
             if self.checker.check_type(doc, own, list, "backend.op_groups"):
-                uses.extend(_Use(doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
+                uses.extend(OpGroupUse(doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
         return [entry for use in uses for entry in use.expanded(expander)]
 
     def default_doc(self, name: str, chain: list[_Spec], output: Path) -> str:

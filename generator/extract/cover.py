@@ -142,13 +142,12 @@ class Cover:
         inside = [i for i in indexes if self.patterns[i].key in closest.position]
         other = [i for i in inside if not _same_fields(self.patterns[i], closest)]
         outside = [i for i in indexes if self.patterns[i].key not in closest.position]
-        text = (
-            f"Closest shared op group: {closest.group.name} ({closest.file}), which has "
-            f"{len(inside)} of these {count(len(indexes), 'pattern')}"
-        )
+        has = "this pattern" if len(indexes) == 1 else f"{len(inside)} of these {len(indexes)} patterns"
+        text = f"Closest shared op group: {closest.group.name} ({closest.file}), which has {has}"
         if other:
             differing = sorted({name for i in other for name in _differing(self.patterns[i], closest)})
-            text += f" ({len(other)} with other {', '.join(differing)}: {self.listed(other)})"
+            which = "" if len(indexes) == 1 else f"{len(other)} "
+            text += f" ({which}with other {', '.join(differing)}" + ("" if len(indexes) == 1 else f": {self.listed(other)}") + ")"
         if outside:
             text += f"; it lacks {self.listed(outside)}"
         extra = len(closest.keys) - len(inside)
