@@ -26,8 +26,9 @@ from ..compare.describe import describe_pattern_config
 from ..compare.sides import installed_torch
 from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
+from ..sources import BUILTIN_PREFIX
 from ..text import count
-from .bases import NEAREST, NO_BASE, Base, kept_prefix, load_base, nearest_builtin
+from .bases import NEAREST, NO_BASE, Base, builtin_base, kept_prefix, load_base, nearest_builtin
 from .callables import Namer
 from .cover import Cover, Covered
 from .delta import Delta, DeltaParts
@@ -38,6 +39,12 @@ from .groups import shared_catalog
 from .live import ExtractError, Target, load_target
 from .matching import LivePattern
 from .patterns import pattern_label
+
+
+# No cover is shorter: a header (4 lines), include, [backend] with name, getter,
+# output, torch_version and op_groups, and the blank lines between. A delta this
+# short is written without computing the cover.
+MIN_COVER_LINES = 13
 
 
 @dataclass(frozen=True)
@@ -89,13 +96,14 @@ class Extractor:
     def _run(self) -> Extraction:
         self.items = list(self.target.config._pattern_complex_format_to_config.items())
         self.patterns = [self.live_pattern(index) for index in range(len(self.items))]
-        cover = self.cover_spec()
         if self.base is None:
-            return cover
+            return self.cover_spec()
         warnings: list[str] = []
         if self.base == NEAREST:
             base = nearest_builtin(self.patterns, self.target.config.name, self.shared.names)
-            candidates = [] if base is None else [base]
+            candidates = [] if base is None or not self.close(base) else [base]
+        elif self.base.startswith(BUILTIN_PREFIX):
+            candidates = [builtin_base(self.base, self.shared.names)]
         else:
             candidates = [load_base(self.base, self.shared.names)]
         for base in candidates:
@@ -106,8 +114,12 @@ class Extractor:
                 problem = self.unfaithful(delta, base)
             if problem is not None:
                 warnings.append(f"a spec extending {base.reference} would not regenerate the config ({problem}): written without extends")
-            elif self.base != NEAREST or (self.close(base) and _lines(delta.text) < _lines(cover.text)):
+            elif self.base != NEAREST or _lines(delta.text) <= MIN_COVER_LINES:
                 return delta
+            else:
+                cover = self.cover_spec()
+                return delta if _lines(delta.text) < _lines(cover.text) else cover
+        cover = self.cover_spec()
         return replace(cover, warnings=(*cover.warnings, *warnings))
 
     def close(self, base: Base) -> bool:
