@@ -5,11 +5,14 @@ part of the group: ``parts`` (entries labelled with those parts), ``where``
 (only the for_each rows whose variable has one of the given values) and
 ``for_each`` (rows of its own, replacing the rows of the group's sections that
 use the same variables). Each entry is then read once per row and given the dtype
-configs, with its activation constraints applied.
+configs, with its activation constraints applied. Last, ``patterns`` keeps only
+the patterns it names, ``exclude_patterns`` leaves out those it names (see
+pattern_refs.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, Entry, OpGroup, Row, Section, read_rows
@@ -17,12 +20,13 @@ from .checks import Checker, key_path
 from .dtypes import with_activation_constraints
 from .entries import EntryReader, Scope
 from .model import DTypeConfig, MethodName, Origin, PatternConfig
+from .pattern_refs import labels, read_references, unknown_reference
 from .sources import Document
 from .suggest import one_of
 from .text import count as counted  # (expand() has a local named count)
 from .text import shown
 
-USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")
+USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each", "patterns", "exclude_patterns")
 # A few kilobytes of for_each rows times pattern entries can ask for millions of
 # pattern configs; the largest backend torch ships has 227.
 MAX_PATTERN_ENTRIES = 100_000
@@ -35,6 +39,22 @@ MAX_DTYPE_CONFIG_ENTRIES = 100_000
 # module is this plus a few hundred bytes per pattern config. Torch's backends
 # write at most 21,000 bytes of them, the benchmarks' largest spec 2,000,000.
 MAX_NAME_BYTES = 16_000_000
+
+
+@dataclass
+class OpGroupUse:
+    """One [[backend.op_groups]] table, and its pattern entries once expanded (a spec
+    that extends another may remove the use before, or edit its patterns after)."""
+
+    doc: Document
+    table: Any
+    key: str
+    entries: list[PatternConfig] | None = None
+
+    def expanded(self, expander: Expander) -> list[PatternConfig]:
+        if self.entries is None:
+            self.entries = expander.expand(self.doc, self.table, self.key)
+        return self.entries
 
 
 class Expander:
@@ -111,10 +131,14 @@ class Expander:
                 for entry in chosen:
                     if entry.part in parts:
                         entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
+        found = [entry for entry in entries if entry is not None]
         if not entries:
             check.problem(doc, key, f"selects no pattern entry of op group {group.name!r}")
-        built = [entry for entry in entries if entry is not None]
-        written = sum(_name_bytes(entry) for entry in built)
+        elif ("patterns" in use or "exclude_patterns" in use) and len(found) == len(entries):
+            found = self.select_patterns(doc, group, use, key, found)
+            if not found:
+                check.problem(doc, f"{key}.exclude_patterns", f"leaves out every pattern of this use of op group {group.name!r}")
+        written = sum(_name_bytes(entry) for entry in found)
         self.name_bytes += written
         if self.name_bytes > MAX_NAME_BYTES:
             if self.name_bytes - written <= MAX_NAME_BYTES:
@@ -122,7 +146,26 @@ class Expander:
                               f"names (symbols, methods, dtype configs){_so_far(written, self.name_bytes)}; the pattern configs of a "
                               f"module may write at most {MAX_NAME_BYTES}")
             return []
-        return built
+        return found
+
+    def select_patterns(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str, entries: list[PatternConfig]) -> list[PatternConfig]:
+        """The entries ``patterns`` keeps, or those ``exclude_patterns`` leaves; every
+        pattern named must be one the use expands to (with every other key applied)."""
+        if "patterns" in use and "exclude_patterns" in use:
+            self.checker.problem(doc, f"{key}.exclude_patterns", "expected one of 'patterns' (the patterns to keep) and 'exclude_patterns' (those to leave out), not both")
+            return entries
+        name = "patterns" if "patterns" in use else "exclude_patterns"
+        before = self.checker.reported
+        references = read_references(self.reader, doc, use[name], f"{key}.{name}")
+        known = labels(entries)
+        for reference in references:
+            if reference.pattern not in known:
+                self.checker.problem(doc, reference.key, unknown_reference(reference, known, f"this use of op group {group.name!r}"))
+        if self.checker.reported > before:
+            return entries
+        named = {reference.pattern for reference in references}
+        keep = name == "patterns"
+        return [entry for entry in entries if (entry.key in named) == keep]
 
     def group(self, doc: Document, name: Any, key: str) -> OpGroup | None:
         if name is None or not self.checker.check_type(doc, name, str, key):

@@ -72,6 +72,8 @@ OUTPUT_MODULES = (
     "model",
     "names",
     "packaged",
+    "pattern_edits",
+    "pattern_refs",
     "render",
     "sources",
     "suggest",

@@ -21,18 +21,24 @@ from .catalog import Catalog, CatalogReader
 from .checks import DEFAULT_ROOTS, Checker, key_path
 from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
-from .expand import Expander
+from .expand import Expander, OpGroupUse
 from .fusers import argument_key
 from .inputs import MAX_EXTENDS, MAX_INCLUDES, spec_files
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
-from .sources import MAX_TOTAL_BYTES, Document, Location, locate, read_document
+from .pattern_edits import PatternEdits
+from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
 from .suggest import one_of
 from .text import shown
 
 SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups")
 INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups")
-BACKEND_KEYS = ("name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups", "remove_op_groups")
+BACKEND_KEYS = (
+    "name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups",
+    "remove_op_groups", "remove_patterns", "override_patterns",
+)
+# What only a spec that extends another may do to what it inherits.
+EDIT_KEYS = ("remove_op_groups", "remove_patterns", "override_patterns")
 BACKEND_REQUIRED = ("name", "getter", "output", "torch_version", "op_groups")
 # A spec that extends another inherits these; it must say where its own output goes
 # (and its doc and torch_getter describe torch's config, not the customized one).
@@ -239,8 +245,9 @@ class Loader:
             return None
         required = ("output",) if "extends" in doc.data else BACKEND_REQUIRED
         check.check_keys(doc, table, "backend", BACKEND_KEYS, required=required)
-        if "remove_op_groups" in table and spec.base is None:
-            check.problem(doc, "backend.remove_op_groups", "only a spec that extends another can remove its op groups")
+        for name in EDIT_KEYS:
+            if name in table and spec.base is None:
+                check.problem(doc, f"backend.{name}", "only a spec that extends another can edit what it inherits; expected extends = \"<the spec to start from>\"")
         text: dict[str, str] = {}
         for name in ("name", "getter", "output", "torch_version", "doc"):
             for table_doc, found in tables:
@@ -256,9 +263,7 @@ class Loader:
             return None
         self.check_text(doc, text)
         torch_getter = check.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
-        entries: list[PatternConfig] = []
-        for use_doc, use, key in self.uses(chain):
-            entries.extend(expander.expand(use_doc, use, key))
+        entries = self.pattern_entries(chain, expander)
         if self.reporter:
             return None
         pattern_configs, shadowed = register(entries)
@@ -326,10 +331,12 @@ class Loader:
         if "doc" in text and not text["doc"].strip():
             check.problem(doc, "backend.doc", "expected a sentence describing the backend")
 
-    def uses(self, chain: list[_Spec]) -> list[tuple[Document, Any, str]]:
-        """The op groups the backend uses, in order: the base's (minus those the
-        extending spec removes), then its own."""
-        uses: list[tuple[Document, Any, str]] = []
+    def pattern_entries(self, chain: list[_Spec], expander: Expander) -> list[PatternConfig]:
+        """The pattern entries of the op groups the backend uses, in order: the base's
+        (minus the uses and patterns the extending spec removes, with its overrides),
+        then its own. A use is expanded only once something needs its patterns."""
+        uses: list[OpGroupUse] = []
+        edits = PatternEdits(expander)
         for spec in reversed(chain):
             doc = spec.doc
             table = doc.data.get("backend")
@@ -338,16 +345,18 @@ class Loader:
             if "remove_op_groups" in table and spec.base is not None:
                 listed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
                 removed = set(listed)
-                names = [name for _, use, _ in uses if isinstance(use, dict) and isinstance(name := use.get("name"), str)]
+                names = [name for use in uses if isinstance(use.table, dict) and isinstance(name := use.table.get("name"), str)]
                 known = set(names)
                 for index, name in enumerate(listed):
                     if name not in known:
                         self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of(names, name)}")
-                uses = [u for u in uses if not (isinstance(u[1], dict) and u[1].get("name") in removed)]
+                uses = [use for use in uses if not (isinstance(use.table, dict) and use.table.get("name") in removed)]
+            if spec.base is not None and ("remove_patterns" in table or "override_patterns" in table):
+                edits.apply(doc, table, spec.base.doc.name, [use.expanded(expander) for use in uses])
             own = table.get("op_groups", [])
             if self.checker.check_type(doc, own, list, "backend.op_groups"):
-                uses.extend((doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
-        return uses
+                uses.extend(OpGroupUse(doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
+        return [entry for use in uses for entry in use.expanded(expander)]
 
     def default_doc(self, name: str, chain: list[_Spec], output: Path) -> str:
         if len(chain) == 1:

@@ -14,6 +14,7 @@ side runs may change it, and the next side is named relative to it.
 from __future__ import annotations
 
 import os
+from pathlib import Path
 from dataclasses import dataclass
 from typing import Any, Callable, Iterator
 
@@ -116,9 +117,9 @@ def resolve(task: dict) -> Iterator[Any]:
 
 def extract(task: dict) -> Iterator[Any]:
     """``{"target": MODULE:FUNCTION, "spec_display", "stem", "output",
-    "output_directory", "getter"}`` -> ``{"error": line}``, or the spec:
-    ``{"text", "warnings", "patterns", "uses", "shared_groups", "explicit_patterns", "dtype_configs"}``
-    (counts: patterns, op group uses, of which uses of shared groups, ...).
+    "output_directory", "getter", "base", "spec_directory"}`` -> ``{"error": line}``,
+    or the spec: ``{"text", "warnings", "summary"}`` (summary: one line, what the
+    spec says). ``base`` is --base, a path made absolute.
     ``output`` is backend.output, or None for ``output_directory`` + NAME.py, NAME
     being ``stem`` or else named after the config."""
     label = task["target"]
@@ -136,18 +137,15 @@ def extract(task: dict) -> Iterator[Any]:
         with doing("extracting its spec", subject=label):
             name = task["stem"] or identifier_prefix(str(target.config.name))
             output = task["output"] or f"{task['output_directory']}{name}.py"
-            extraction = Extractor(target, task["spec_display"], output, task["getter"]).run()
+            extractor = Extractor(target, task["spec_display"], output, task["getter"], task["base"], Path(task["spec_directory"]))
+            extraction = extractor.run()
     except ExtractError as problem:
         yield {"error": str(problem)}
         return
     yield {
         "text": extraction.text,
         "warnings": list(extraction.warnings),
-        "patterns": sum(patterns for _, patterns in extraction.uses),
-        "uses": len(extraction.uses),
-        "shared_groups": extraction.shared_groups,
-        "explicit_patterns": extraction.explicit_patterns,
-        "dtype_configs": len(extraction.dtype_configs),
+        "summary": extraction.summary,
     }
 
 

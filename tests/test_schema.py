@@ -39,6 +39,7 @@ from generator.fusers import FUSER_KEYS, MAX_ARGUMENT_NESTING
 from generator.loader import BACKEND_NAME, TORCH_VERSION, BACKEND_KEYS, BACKEND_REQUIRED, INCLUDE_KEYS, SPEC_KEYS, load_backend
 from generator.model import BOUND_NAMES, DTYPE_NAMES, OBSERVATION_TYPES
 from generator.names import FUSER_LOCALS
+from generator.pattern_edits import OVERRIDE_KEYS
 from test_spec_properties import mutated_specs
 from tiny_spec import TINY_SPEC, write_spec
 
@@ -175,6 +176,7 @@ KEY_TUPLES = {
     "op_group": GROUP_KEYS,
     "section": SECTION_KEYS,
     "pattern_entry": PATTERN_KEYS,
+    "pattern_override": OVERRIDE_KEYS,
 }
 
 
@@ -229,6 +231,9 @@ def test_quantized_ranges_are_the_loaders():
 
 DELETE = object()
 FBGEMM, ONEDNN, EXECUTORCH = "fbgemm.toml", "onednn.toml", "executorch.toml"
+REDUCED = "fbgemm_reduce_range.toml"  # extends fbgemm.toml
+OVERRIDES = ["backend", "override_patterns"]
+CAT_USE = ["backend", "op_groups", 3]
 COMMON, ONEDNN_GROUPS, QNNPACK = "op_groups/common.toml", "op_groups/onednn.toml", "op_groups/qnnpack_symmetric.toml"
 WEIGHTED = ["dtype_configs", "fbgemm_weighted_op_quint8_dtype_config"]
 LINEAR = ["op_groups", "linear", "sections", 0, "patterns"]
@@ -328,6 +333,23 @@ REFUSED = [
     ("dtype_config_listed_twice", FBGEMM, ["backend", "op_groups", 0, "dtype_configs"],
      ["fbgemm_weighted_op_quint8_dtype_config", "fbgemm_weighted_op_quint8_dtype_config"]),
     ("remove_op_groups_without_extends", FBGEMM, ["backend", "remove_op_groups"], ["rnn_op"]),
+    # pattern-level edits
+    ("remove_patterns_without_extends", FBGEMM, ["backend", "remove_patterns"], ["torch.narrow"]),
+    ("override_patterns_without_extends", FBGEMM, OVERRIDES, [{"pattern": "torch.cat", "observation_type": "INPUT_OUTPUT_NOT_OBSERVED"}]),
+    ("remove_patterns_not_array", REDUCED, ["backend", "remove_patterns"], "torch.narrow"),
+    ("no_patterns_removed", REDUCED, ["backend", "remove_patterns"], []),
+    ("removed_pattern_is_a_placeholder", REDUCED, ["backend", "remove_patterns"], ["{op}"]),
+    ("removed_pattern_of_4_ops", REDUCED, ["backend", "remove_patterns"], [["torch.nn.Linear", "torch.nn.ReLU", "torch.nn.ReLU", "torch.nn.ReLU"]]),
+    ("removed_pattern_named_twice", REDUCED, ["backend", "remove_patterns"], ["torch.narrow", "torch.narrow"]),
+    ("override_unknown_key", REDUCED, OVERRIDES, [{"pattern": "torch.cat", "qat_modul": "torch.nn.Linear"}]),
+    ("override_without_pattern", REDUCED, OVERRIDES, [{"observation_type": "INPUT_OUTPUT_NOT_OBSERVED"}]),
+    ("override_of_nothing", REDUCED, OVERRIDES, [{"pattern": "torch.cat"}]),
+    ("override_unsets_the_pattern", REDUCED, OVERRIDES, [{"pattern": "torch.cat", "unset": ["pattern"]}]),
+    ("override_constraints_without_dtype_configs", REDUCED, OVERRIDES, [{"pattern": "torch.sigmoid", "activation_constraints": "fixed_qparams_0to1"}]),
+    ("use_keeps_and_excludes_patterns", FBGEMM, CAT_USE, {"name": "cat", "dtype_configs": ["fbgemm_default_op_quint8_dtype_config"],
+                                                           "patterns": ["torch.cat"], "exclude_patterns": ["torch.cat"]}),
+    ("use_excludes_no_pattern", FBGEMM, [*CAT_USE, "exclude_patterns"], []),
+    ("use_excludes_a_number", FBGEMM, [*CAT_USE, "exclude_patterns"], [1]),
     # bounds
     ("quant_bound_out_of_range", COMMON, ["constraints", "fixed_qparams_0to1", "quant_max_upper_bound"], 256),
     ("quant_bound_of_float_dtype", FBGEMM, [*WEIGHTED, "input_dtype"], {"dtype": "float", "quant_min_lower_bound": 0}),
@@ -410,6 +432,22 @@ ACCEPTED = [
             "op_groups": [{"name": "layer_norm", "dtype_configs": ["fbgemm_default_op_quint8_dtype_config"]}],
         },
     })]}, "extended.toml"),
+    ("pattern_edits", {"edited.toml": [([], {
+        "extends": "onednn.toml",
+        "backend": {
+            "output": "../generated/edited.py",
+            "remove_patterns": ["torch.narrow", ["torch.nn.Conv2d", "torch.nn.ReLU"], {"method": "reshape"}],
+            "override_patterns": [
+                {"pattern": "torch.nn.Linear", "qat_module": "torch.ao.nn.qat.Linear", "unset": ["reference_quantized_module"]},
+                {"pattern": "torch.sigmoid", "dtype_configs": ["onednn_op_quint8_dtype_config"], "activation_constraints": "fixed_qparams_0to1"},
+                {"pattern_complex_format": ["torch.nn.ReLU", ["operator.add", "torch.nn.Conv2d", "torch.ao.quantization.utils.MatchAllNode"]],
+                 "observation_type": "OUTPUT_SHARE_OBSERVER_WITH_INPUT"},
+                {"pattern": "torch.cat", "dtype_configs": []},
+            ],
+            "op_groups": [{"name": "layer_norm", "dtype_configs": ["onednn_op_quint8_dtype_config"],
+                           "exclude_patterns": [{"pattern_complex_format": "torch.nn.functional.layer_norm"}]}],
+        },
+    })], ONEDNN: [([*CAT_USE[:2], 0, "patterns"], ["torch.nn.Conv1d", ["torch.nn.Conv2d", "torch.nn.ReLU"]])]}, "edited.toml"),
     ("where_with_values", {ONEDNN: [(["backend", "op_groups", 4, "where", "post_module"], ["torch.nn.LeakyReLU", "torch.nn.Tanh"])]},
      ONEDNN),
     ("inline_bounds", {FBGEMM: [([*WEIGHTED, "input_dtype"], {"dtype": "quint8", "quant_min_lower_bound": 0, "quant_max_upper_bound": 127})]},

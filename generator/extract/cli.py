@@ -1,4 +1,4 @@
-"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
+"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--base SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
 
 from __future__ import annotations
 
@@ -11,16 +11,18 @@ from .. import isolation
 from ..child_limits import add_limit_options, limits_of
 from ..output import OutputError, read_output, write_output
 from ..sources import ROOT_MARKERS, display_base, display_path, project_root
-from ..text import count, printable
+from ..text import printable
 from .document import is_extracted
 
 EXIT_WRITTEN = 0
 EXIT_BAD_INPUT = 2
 
 DESCRIPTION = """\
-Write a spec that regenerates the BackendConfig a function returns. Runs of its
-patterns that a shared op group (builtin:op_groups/*.toml) expands to become uses
-of that group; every other pattern is written out in an op group of the spec's
+Write the shortest spec that regenerates the BackendConfig a function returns:
+one that extends a base spec (--base; by default the nearest builtin spec) and
+says what differs, or, without a close base, one whose runs of patterns that a
+shared op group (builtin:op_groups/*.toml) expands to, whole or in part, become
+uses of that group, every other pattern written out in an op group of the spec's
 own. Dtype configs are declared once each, named as the function's module names
 them. Without -o the spec is printed.
 """
@@ -43,6 +45,7 @@ exit status:
 
 examples:
   python -m generator extract torch.ao.quantization.backend_config:get_fbgemm_backend_config -o spec/my_fbgemm.toml
+  python -m generator extract mypackage.quantization:get_backend_config --base builtin:x86.toml -o spec/mine.toml
   python -m generator spec/my_fbgemm.toml
   python -m generator diff spec/my_fbgemm.toml torch.ao.quantization.backend_config:get_fbgemm_backend_config
 """
@@ -57,6 +60,13 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig")
     parser.add_argument("-o", "--output", type=Path, metavar="SPEC", help="write the spec here (default: print it)")
+    parser.add_argument(
+        "--base",
+        default="nearest",
+        metavar="SPEC",
+        help="the spec to extend (a path or builtin:NAME); 'nearest' (default): the builtin spec with the fewest "
+        "edits, if that is shorter; 'none': no extends",
+    )
     parser.add_argument("--getter", help="the name of the function the generated module defines (default: FUNCTION)")
     parser.add_argument("--output-module", type=Path, metavar="PATH", help="backend.output: where the spec's module goes (relative to here)")
     parser.add_argument("--force", action="store_true", help="replace an existing file that is not an extracted spec")
@@ -95,6 +105,9 @@ def main(argv: list[str]) -> int:
         "output": output,
         "output_directory": directory,
         "getter": args.getter,
+        # Absolute: the user's function may change the child's working directory.
+        "base": _absolute_base(args.base),
+        "spec_directory": os.path.abspath(spec.parent) if spec is not None else os.getcwd(),
     }
     run = isolation.run_child(task, limits_of(args))
     if run.failure is not None:
@@ -105,10 +118,7 @@ def main(argv: list[str]) -> int:
             return error(isolation.answer_field(answer, "error", str))
         text = isolation.answer_field(answer, "text", str)
         warnings = isolation.answer_lines(answer, "warnings")
-        patterns, uses, shared, explicit, dtype_configs = (
-            isolation.answer_field(answer, key, int)
-            for key in ("patterns", "uses", "shared_groups", "explicit_patterns", "dtype_configs")
-        )
+        summary = isolation.answer_field(answer, "summary", str)
     except isolation.BadAnswer as problem:
         return error(f"{args.target}: the child process did not answer with a spec ({problem})")
     for warning in warnings:
@@ -121,13 +131,7 @@ def main(argv: list[str]) -> int:
             ),
             file=sys.stderr,
         )
-    print(
-        f"extracted {args.target}: {count(patterns, 'pattern')}: "
-        f"{count(shared, 'use')} of shared op groups, "
-        f"{count(explicit, 'explicit pattern')} in {count(uses - shared, 'op group')} of the spec's own, "
-        f"{count(dtype_configs, 'dtype config')}",
-        file=sys.stderr,
-    )
+    print(printable(f"extracted {args.target}: {summary}"), file=sys.stderr)
     if spec is None:
         sys.stdout.write(text)
         return EXIT_WRITTEN
@@ -150,3 +154,11 @@ def _module_output(spec: Path | None, chosen: Path | None) -> tuple[str | None, 
     if directory.name == "spec" and root is not None and root != directory:
         return None, "../generated/"
     return None, ""
+
+
+def _absolute_base(base: str) -> str:
+    """--base as the child reads it: the words and builtin:NAME as given, a path made
+    absolute here."""
+    if base in ("nearest", "none") or base.startswith("builtin:"):
+        return base
+    return os.path.abspath(base)
