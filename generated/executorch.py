@@ -4,8 +4,8 @@
 # Include: spec/op_groups/qnnpack_symmetric.toml (sha256:2a753cf48eeb377b)
 # Regenerate: python -m generator spec/executorch.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 8cb2fae4264d23206bfa05a613464060122e12b6bebd04af301c51d453d0866c
-# Signature sha256: 4aab01524ae1b03aeac91fb33c2a0e0623830acdc3f1e8e649fd6ab938e36d9d
+# Inputs sha256: a52cda178f232c346fa15510e4fe85844b912b19aeee222884c4ed6a3ac332b0
+# Signature sha256: c0e07c9bf0bd251969f18ed662cba76276d16ba8018a376fc33bac6cb07afafb
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

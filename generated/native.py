@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 81fb6d00855a9775822a7b8db31fde8ddfed312b4ca3d60346e345208ad48587
-# Signature sha256: e9dd9f6301f170f050380c2a36eb18a41e4d2feb78136238980a643c0ac0f21e
+# Inputs sha256: 517f5af7047de8030fc6e02fc79b17304a2ec856b373f5129deb47d782d6f24e
+# Signature sha256: d0d5fb1ee27710d4380dabf58d3b7c69c3820df33b7c6c483a6086a698dede8b
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

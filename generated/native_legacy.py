@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/native_legacy.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: 2659741c5265c1daa1752507bb9244206952b5e730dcb445e82bbe13df011f07
-# Signature sha256: c573c9bb3b75ab9250d0618cd6ee821bd336ccdb1c1cf3ea4a4e41673af1b99a
+# Inputs sha256: 2fb2f5a7428b1058880e59fd78c09074d648be237883c6d309aa0d840e852b2f
+# Signature sha256: 11dc17250e03651382b6e07097285e5b4893085611333ea0c84608cf0ce332ff
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -3,8 +3,8 @@
 # Include: spec/op_groups/common.toml (sha256:a87cb48f14e694c6)
 # Regenerate: python -m generator spec/tensorrt.toml
 # Targets: torch 2.13.0 (the spec's torch_version; --verify compares)
-# Inputs sha256: cf15ca48c71177bd5ebd3b8aaba29e9fa09257002046ad128309a106468072bb
-# Signature sha256: c40b5c164de7544ab8da59798960700bd769b05f9cbfba2f8458dacb4f42d172
+# Inputs sha256: 5badaa6610d065d38dd3189409825c55782795d0a12198bc945810c907831121
+# Signature sha256: 63668004359adb3b6b563df4caef5ec96dbce9dc6d2d37f7d126796907c9ecce
 """A torch.ao.quantization BackendConfig for FX graph mode quantization, written out.
 
 Pass it wherever torch's own backend config would go, e.g.

@@ -260,4 +260,4 @@ def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch
     monkeypatch.chdir(workspace)
     main(args)
     capsys.readouterr()
-    assert sorted(reads) == ["spec/fbgemm.toml", "spec/op_groups/common.toml"]
+    assert sorted(reads) == ["spec/fbgemm.toml", "spec/op_groups/common.toml", "spec/qconfigs/common.toml"]
