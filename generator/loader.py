@@ -27,12 +27,15 @@ from .inputs import MAX_EXTENDS, MAX_INCLUDES, spec_files
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
 from .pattern_edits import PatternEdits
+from .qconfig_catalog import CATALOG_KEYS
+from .qconfig_model import module_names
+from .qconfig_reader import SPEC_MAPPING_KEYS, read_qconfig_mappings
 from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
 from .suggest import one_of
 from .text import shown
 
-SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups")
-INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups")
+SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups", *SPEC_MAPPING_KEYS)
+INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups", *CATALOG_KEYS)
 BACKEND_KEYS = (
     "name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups",
     "remove_op_groups", "remove_patterns", "override_patterns",
@@ -264,6 +267,10 @@ class Loader:
         self.check_text(doc, text)
         torch_getter = check.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
         entries = self.pattern_entries(chain, expander)
+        output = spec.doc.location.directory / text["output"]
+        includes = [inc for s in reversed(chain) for inc in s.includes]
+        base = self.files(chain, output)[1].display_path if len(chain) > 1 else None
+        mappings = read_qconfig_mappings(check, [s.doc for s in reversed(chain)], includes, self.catalog.incomplete, base)
         if self.reporter:
             return None
         pattern_configs, shadowed = register(entries)
@@ -273,7 +280,6 @@ class Loader:
         dtype_configs = (*present, *(config for config in used if config.name not in present_names))
         constraints = {c.name: c for config in dtype_configs for c in config.named_constraints()}
         fusers = {c.fuser_method.fuser.name: c.fuser_method.fuser for c in pattern_configs if isinstance(c.fuser_method, NamedFuser)}
-        output = spec.doc.location.directory / text["output"]
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
@@ -288,6 +294,7 @@ class Loader:
             shadowed=shadowed,
             files=self.files(chain, output),
             allowed_roots=self.checker.roots[len(DEFAULT_ROOTS) :],
+            qconfig_mappings=mappings,
         )
         for name, problem in collisions(backend):
             self.report_name(chain, backend, name, problem)
@@ -309,6 +316,10 @@ class Loader:
         for spec in chain:
             if name in spec.doc.data.get("dtype_configs", {}):
                 self.checker.problem(spec.doc, key_path("dtype_configs", name), problem)
+                return
+        for found, _, origin in module_names(backend.qconfig_mappings):
+            if found == name:
+                self.reporter.add(origin.file, origin.key, problem)
                 return
         for kind, top in (("dtype config", "dtype_configs"), ("constraints", "constraints"), ("fuser", "fusers")):
             where = self.catalog.defined_in.get((kind, name.removeprefix("_") if kind == "fuser" else name))

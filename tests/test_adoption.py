@@ -191,7 +191,7 @@ def test_the_sdist_builds_the_same_wheel_and_leaves_the_tests_out(project_at_a_r
         archive.extractall(tmp_path / "unpacked", filter="data")
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names), sorted(names)
     assert {"LICENSE", "README.md", "spec/fbgemm.toml", "spec/op_groups/common.toml", "templates/backend_config.py.j2",
-            "spec/backendconfig-spec.schema.json"} <= names
+            "spec/backendconfig-spec.schema.json", "spec/qconfigs/common.toml", "templates/qconfig_mapping.py.j2"} <= names
 
     def wheel_files(source: Path, out: Path) -> dict[str, bytes]:
         result = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source, cwd=tmp_path)
@@ -205,3 +205,4 @@ def test_the_sdist_builds_the_same_wheel_and_leaves_the_tests_out(project_at_a_r
     from_checkout = wheel_files(clone, tmp_path / "from-checkout")
     assert from_sdist == from_checkout
     assert "generator/specs/op_groups/common.toml" in from_sdist
+    assert "generator/specs/qconfigs/common.toml" in from_sdist

@@ -259,7 +259,7 @@ def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch
 
     def reading(path, limit):
         if str(path).endswith(".toml"):
-            reads.append(Path(path).name)
+            reads.append(f"{Path(path).parent.name}/{Path(path).name}")
         return read_bounded(path, limit)
 
     def parsing(text, **options):
@@ -272,5 +272,5 @@ def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch
     monkeypatch.chdir(workspace)
     main(args)
     capsys.readouterr()
-    assert sorted(reads) == ["common.toml", "fbgemm.toml"]
-    assert len(parses) == 2 and len(set(parses)) == 2
+    assert sorted(reads) == ["op_groups/common.toml", "qconfigs/common.toml", "spec/fbgemm.toml"]
+    assert len(parses) == 3 and len(set(parses)) == 3

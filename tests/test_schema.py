@@ -40,6 +40,10 @@ from generator.loader import BACKEND_NAME, TORCH_VERSION, BACKEND_KEYS, BACKEND_
 from generator.model import BOUND_NAMES, DTYPE_NAMES, OBSERVATION_TYPES
 from generator.names import FUSER_LOCALS
 from generator.pattern_edits import OVERRIDE_KEYS
+from generator.qconfig_catalog import CONSTRUCTOR_KEYS, OBJECT_TYPE_KEYS, QCONFIG_KEYS
+from generator.qconfig_catalog import GROUP_KEYS as OBJECT_TYPE_GROUP_KEYS
+from generator.qconfig_model import KEYWORD_KINDS, QSCHEME_NAMES
+from generator.qconfig_reader import GROUP_USE_KEYS, MAPPING_KEYS, MODULE_NAME_KEYS, ORDER_KEYS, REGEX_KEYS
 from test_spec_properties import mutated_specs
 from tiny_spec import TINY_SPEC, write_spec
 
@@ -177,6 +181,16 @@ KEY_TUPLES = {
     "section": SECTION_KEYS,
     "pattern_entry": PATTERN_KEYS,
     "pattern_override": OVERRIDE_KEYS,
+    "constructor_table": CONSTRUCTOR_KEYS,
+    "qconfig_table": QCONFIG_KEYS,
+    "object_type_group": OBJECT_TYPE_GROUP_KEYS,
+    "object_type_entry": OBJECT_TYPE_KEYS,
+    "group_object_type_entry": OBJECT_TYPE_KEYS,
+    "group_use": GROUP_USE_KEYS,
+    "qconfig_mapping": MAPPING_KEYS,
+    "module_name_regex_entry": REGEX_KEYS,
+    "module_name_entry": MODULE_NAME_KEYS,
+    "module_name_object_type_order_entry": ORDER_KEYS,
 }
 
 
@@ -197,6 +211,10 @@ def test_the_names_are_the_loaders():
     assert DEFS["dtype_name"]["enum"] == list(DTYPE_NAMES)
     assert DEFS["observation_type"]["anyOf"][0]["enum"] == list(OBSERVATION_TYPES)
     assert DEFS["identifier"]["not"]["enum"] == keyword.kwlist
+    assert DEFS["qscheme_name"]["enum"] == list(QSCHEME_NAMES)
+    typed = DEFS["constructor_table"]["properties"]["with_args"]["properties"]
+    kinds = {"dtype_name": "dtype", "qscheme_name": "qscheme", "constructor": "constructor"}
+    assert {word: kinds[rule["$ref"].rpartition("/")[2]] for word, rule in typed.items()} == KEYWORD_KINDS
     # The names a fuser's body binds itself (the schema leaves builtins, which vary
     # with Python's release, and the module's names to the loader).
     assert DEFS["argument_name"]["not"]["enum"] == [*keyword.kwlist, *FUSER_LOCALS]
@@ -234,6 +252,8 @@ FBGEMM, ONEDNN, EXECUTORCH = "fbgemm.toml", "onednn.toml", "executorch.toml"
 REDUCED = "fbgemm_reduce_range.toml"  # extends fbgemm.toml
 OVERRIDES = ["backend", "override_patterns"]
 CAT_USE = ["backend", "op_groups", 3]
+QCONFIGS = "qconfigs/common.toml"
+MAPPING = ["qconfig_mappings", "fbgemm"]
 COMMON, ONEDNN_GROUPS, QNNPACK = "op_groups/common.toml", "op_groups/onednn.toml", "op_groups/qnnpack_symmetric.toml"
 WEIGHTED = ["dtype_configs", "fbgemm_weighted_op_quint8_dtype_config"]
 LINEAR = ["op_groups", "linear", "sections", 0, "patterns"]
@@ -361,6 +381,24 @@ REFUSED = [
     ("fuser_argument_is_the_body_local", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", "fused_module", "extra"]),
     ("no_error_modules_without_qat", ONEDNN_GROUPS, [*BN_ADD_FUSER, "error_modules"], DELETE),
     ("no_fused_arguments", ONEDNN_GROUPS, [*BN_ADD_FUSER, "fused_arguments"], []),
+    # qconfig mappings and what they are made of
+    ("unknown_mapping_key", FBGEMM, [*MAPPING, "globl"], "fbgemm_qconfig"),
+    ("mapping_in_included_file", QCONFIGS, ["qconfig_mappings"], {"mine": {"global": "fbgemm_qconfig"}}),
+    ("unknown_constructor_key", QCONFIGS, ["observers", "default_weight_observer", "with_arg"], {}),
+    ("unknown_qscheme", QCONFIGS, ["observers", "default_weight_observer", "with_args", "qscheme"], "per_tensor_symetric"),
+    ("keyword_dtype_unknown", QCONFIGS, ["observers", "default_weight_observer", "with_args", "dtype"], "qint9"),
+    ("keyword_array", QCONFIGS, ["observers", "reduce_range_histogram_observer", "with_args", "reduce_range"], [True]),
+    ("constructor_not_a_name", QCONFIGS, ["qconfigs", "fbgemm_qconfig", "activation"], 1),
+    ("qconfig_without_weight", QCONFIGS, ["qconfigs", "fbgemm_qconfig", "weight"], DELETE),
+    ("qconfig_not_a_name", FBGEMM, [*MAPPING, "global"], 1),
+    ("group_without_entries", QCONFIGS, ["object_type_groups", "default_object_types", "object_types"], []),
+    ("method_not_an_identifier", QCONFIGS, ["object_type_groups", "default_object_types", "object_types", 0, "object"], {"method": "{m}"}),
+    ("group_use_with_a_qconfig", FBGEMM, [*MAPPING, "object_types", 0, "qconfig"], "None"),
+    ("regex_not_a_string", FBGEMM, [*MAPPING, "module_name_regexes"], [{"regex": 1, "qconfig": "None"}]),
+    ("method_in_an_order", FBGEMM, [*MAPPING, "module_name_object_type_orders"],
+     [{"module_name": "a", "object": {"method": "add"}, "index": 0, "qconfig": "None"}]),
+    ("negative_order_index", FBGEMM, [*MAPPING, "module_name_object_type_orders"],
+     [{"module_name": "a", "object": "torch.nn.Linear", "index": -1, "qconfig": "None"}]),
 ]
 
 
@@ -464,6 +502,22 @@ ACCEPTED = [
     ("placeholder_for_a_whole_pattern", {COMMON: [
         (["op_groups", "cat", "sections", 0, "for_each"], [{"op": ["torch.cat", "torch.nn.ReLU"]}]),
     ]}, FBGEMM),
+    ("customized_mapping", {"extended.toml": [([], {
+        "extends": "fbgemm.toml",
+        "backend": {"output": "../generated/extended.py"},
+        "observers": {"mine": {"class": "default_weight_observer", "with_args": {"dtype": "quint8", "custom_op_name": "x"}}},
+        "qconfigs": {"fbgemm_qconfig": {"activation": "mine", "weight": {"class": "torch.ao.quantization.observer.MinMaxObserver"}}},
+        "qconfig_mappings": {
+            "fbgemm": {
+                "remove_object_types": ["torch.nn.PReLU", {"method": "reshape"}],
+                "object_types": [{"object": "torch.nn.Linear", "qconfig": "None"}],
+                "module_name_regexes": [{"regex": "a.*", "qconfig": {"activation": "mine", "weight": "mine"}}],
+                "module_names": [{"module_name": "b", "qconfig": "fbgemm_qconfig"}],
+                "module_name_object_type_orders": [{"module_name": "", "object": "torch.add", "index": 0, "qconfig": "None"}],
+            },
+            "new": {"global": "None", "torch_getter": "torch.ao.quantization.qconfig_mapping._private", "torch_arguments": {"a": 1.5}},
+        },
+    })]}, "extended.toml"),
     ("symbol_from_an_allowed_root", {FBGEMM: [(["allowed_roots"], ["mypackage"])],
                                      COMMON: [([*LINEAR, 0, "root_node_getter"], "mypackage.nodes.root")]}, FBGEMM),
 ]

@@ -104,8 +104,8 @@ CASES = [
      ["spec/fbgemm.toml: backend.op_groups[5].dtype_configs: the name "
       "'fbgemm_default_op_quint8_dtype_config_with_fixed_qparams_0to1', of 'fbgemm_default_op_quint8_dtype_config' "
       "with activation constraints 'fixed_qparams_0to1', is already taken"]),
-    ("include_twice", replace_in(SPEC, 'include = ["op_groups/common.toml"]',
-                                 'include = ["op_groups/common.toml", "./op_groups/common.toml"]'), SPEC,
+    ("include_twice", replace_in(SPEC, 'include = ["op_groups/common.toml", "qconfigs/common.toml"]',
+                                 'include = ["op_groups/common.toml", "./op_groups/common.toml", "qconfigs/common.toml"]'), SPEC,
      ["error: spec/fbgemm.toml: include[1]: './op_groups/common.toml' is included twice"]),
     ("missing_include", replace_in(SPEC, '"op_groups/common.toml"', '"op_groups/missing.toml"'), SPEC,
      ["error: spec/op_groups/missing.toml: file not found; expected a TOML spec"]),

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import re
 import sys
 import tempfile
@@ -178,9 +179,10 @@ def _module_side(path: Path, label: str) -> Side:
             run = run_generated_source(source, str(path), identifier(path.stem))
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: cannot run it: {type(error).__name__}: {error}"]) from None
-    # The getter is the one function the module exports; the rest are dtype configs.
+    # The getter is the one function the module exports that returns a BackendConfig;
+    # the rest are dtype configs, and QConfigMapping getters and their constructors.
     exported = getattr(run.module, "__all__", None) or []
-    getters = [name for name in exported if callable(getattr(run.module, name, None))]
+    getters = [name for name in exported if _is_backend_getter(getattr(run.module, name, None))]
     if len(getters) != 1:
         raise SideError([f"{label}: expected a generated module, whose __all__ names one getter function"])
     config = _call(getattr(run.module, getters[0]), getters[0], label)
@@ -188,6 +190,14 @@ def _module_side(path: Path, label: str) -> Side:
     verified = _TARGETS.search(source)
     constants = dtype_config_names(vars(run.module))
     return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named)
+
+
+def _is_backend_getter(value: Any) -> bool:
+    """A function that is not annotated to return a QConfigMapping."""
+    if not inspect.isfunction(value):
+        return False
+    returns = value.__annotations__.get("return")
+    return getattr(returns, "__name__", returns) != "QConfigMapping"
 
 
 def load_function_side(
