@@ -352,4 +352,4 @@ def _verify(jobs: list[Job], limits: Limits) -> int:
 
 def entry_point() -> None:
     """What console scripts installed by 0.3.0 and before call (see program.run)."""
-    sys.exit(run())
+    run()

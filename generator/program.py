@@ -56,8 +56,17 @@ class StreamError(Exception):
     """Standard output cannot be written: the run stops, and run() says why."""
 
 
-def run() -> int:
-    """Run the command line as a program; its exit status."""
+def run() -> None:  # never returns (typing's NoReturn would be one more import before the handlers)
+    """Run the command line as a program, and end the process with its exit status.
+
+    The process ends with os._exit once both streams are flushed: Python's own
+    finalization first puts back the default action of the signals that have a
+    handler, so a signal arriving then would kill the process (-2, -15) after it
+    reported its work, and there is nothing left that finalization should do."""
+    os._exit(_run())
+
+
+def _run() -> int:
     # First of all; kept until the process ends (main() has its own while it runs).
     handle_signals({signum: _exit_at_once for signum in SIGNALS})
     writers = _install_writers(_occupy_closed_descriptors())

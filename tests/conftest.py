@@ -75,6 +75,33 @@ def measurements(request):
     return request.config.stash.setdefault(_MEASUREMENTS, {})
 
 
+def pytest_sessionfinish(session):
+    """On a pytest-xdist worker, hand the measurements to the controller, which
+    prints the summary (sets travel as lists: execnet sends only plain data)."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        found = session.config.stash.get(_MEASUREMENTS, {})
+        output["measurements"] = [(name, sorted(value), "set") if isinstance(value, set) else (name, value, "value")
+                                  for name, value in found.items()]
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """On the controller: gather a worker's measurements. A file's tests run on one
+    worker (--dist loadfile), so a name is usually measured by one worker; counts
+    measured by several are added, sets joined."""
+    found = node.config.stash.setdefault(_MEASUREMENTS, {})
+    for name, value, kind in getattr(node, "workeroutput", {}).get("measurements", []):
+        if kind == "set":
+            found[name] = found.get(name, set()) | set(value)
+        elif isinstance(value, dict) and isinstance(found.get(name), dict):
+            merged = found[name]
+            for key, number in value.items():
+                merged[key] = merged.get(key, 0) + number if isinstance(number, int) else number
+        else:
+            found[name] = value
+
+
 def pytest_terminal_summary(terminalreporter, exitstatus, config):
     found = config.stash.get(_MEASUREMENTS, None)
     if found:
