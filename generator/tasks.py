@@ -32,7 +32,9 @@ class TaskError(Exception):
 
 def diff(task: dict) -> Iterator[Any]:
     """``{"sides": [OLD, NEW]}`` -> ``{"errors": [line, ...]}`` when a side cannot be
-    loaded, else ``{"descriptions": [old, new], "torch": release}``."""
+    loaded, else ``{"descriptions": [old, new] or None, "sides": [...], "torch": release}``:
+    descriptions of the BackendConfigs when both sides hold one, and of each side
+    (mapping_sides.side_answer) its QConfigMappings."""
     start = os.getcwd()
     sides = []
     errors: list[str] = []
@@ -54,18 +56,28 @@ def diff(task: dict) -> Iterator[Any]:
         yield {"errors": errors}
         return
     from .compare.codec import encode
+    from .compare.mapping_sides import shared_names, side_answer
     from .compare.sides import describe_sides, installed_torch
 
-    yield {"descriptions": [encode(side) for side in describe_sides(*sides)], "torch": installed_torch()}
+    configs = all(side.config is not None for side in sides)
+    yield {
+        "descriptions": [encode(side) for side in describe_sides(*sides)] if configs else None,
+        "sides": [side_answer(side, shared_names(*(side.named for side in sides))) for side in sides],
+        "torch": installed_torch(),
+    }
 
 
 def verify(task: dict) -> Iterator[Any]:
-    """``{"items": [{"spec": name, "module": SpecModule, "source": module, "torch_getter": path or None}, ...]}``
+    """``{"items": [{"spec": name, "module": SpecModule, "source": module, "torch_getter": path or None,
+    "mappings": [{"name", "getter", "torch_getter", "torch_arguments"}, ...]}, ...]}``
     -> for each, one of ``{"build_errors": [...]}`` (the generated module fails),
-    ``{"patterns": n, "missing": [...]}`` (no torch_getter), ``{"getter_errors": [...]}``
-    or ``{"patterns": n, "descriptions": [spec, torch's]}``; each with ``"torch"``."""
+    ``{"mapping_errors": [...]}`` (a mapping of it cannot be used), ``{"patterns": n,
+    "missing": [...]}`` (no torch_getter), ``{"getter_errors": [...]}`` or
+    ``{"patterns": n, "descriptions": [spec, torch's]}``; each with ``"torch"``, and
+    once the module runs with ``"mappings"`` (verify_mappings)."""
     try:
         from .compare.codec import encode
+        from .compare.mapping_sides import verify_mappings
         from .compare.sides import (
             SideBuildError,
             SideError,
@@ -88,7 +100,13 @@ def verify(task: dict) -> Iterator[Any]:
             except SideBuildError as error:
                 yield {**answer, "build_errors": error.lines}
                 continue
+            except SideError as error:
+                yield {**answer, "mapping_errors": error.lines}
+                continue
+        assert ours.config is not None
         answer["patterns"] = len(ours.config.configs)
+        os.chdir(start)
+        answer["mappings"] = list(verify_mappings(ours, job["mappings"]))
         if job["torch_getter"] is None:
             yield {**answer, "missing": [str(missing) for missing in ours.missing]}
             continue
