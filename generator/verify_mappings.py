@@ -84,7 +84,7 @@ def report_mappings(backend: Backend, spec: str, answer: dict, tally: MappingTal
             continue
         _print(f"qconfig mapping {mapping.name}: differs from {call} ({count(len(changes), 'change')}, the spec's -> torch's):")
         for change in changes:
-            _print(f"    {change}")
+            _print(f"      {change}")
         tally.different += 1
         status = max(status, EXIT_DIFFERENT)
     return status

@@ -16,7 +16,7 @@ from __future__ import annotations
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.ao.quantization import QConfig, QConfigMapping, get_default_qconfig_mapping
+from torch.ao.quantization import QConfig, QConfigMapping, get_default_qat_qconfig_mapping, get_default_qconfig_mapping
 from torch.ao.quantization.observer import (
     HistogramObserver,
     MinMaxObserver,
@@ -40,6 +40,24 @@ def planted_x86(backend: str = "x86", version: int = 0) -> QConfigMapping:
     del mapping.object_type_qconfigs[PLANTED_REMOVED]
     mapping.object_type_qconfigs.move_to_end(PLANTED_MOVED)
     return mapping
+
+
+# (keyword, value) set on the observer nested in Sigmoid's fake quantize by
+# nested_mutation (tests/test_mapping_comparison.py sets it).
+NESTED_MUTATION: tuple[str, object] | None = None
+
+
+def nested_mutation(backend: str = "fbgemm", version: int = 1) -> QConfigMapping:
+    """torch's QAT mapping with one keyword of a nested observer changed."""
+    mapping = get_default_qat_qconfig_mapping(backend, version)
+    assert NESTED_MUTATION is not None
+    qconfig = mapping.object_type_qconfigs[nn.Sigmoid]
+    fake_quant = qconfig.activation.p
+    observer = fake_quant.keywords["observer"].p
+    word, value = NESTED_MUTATION
+    changed = observer.func.with_args(**{**observer.keywords, word: value})
+    activation = fake_quant.func.with_args(**{**fake_quant.keywords, "observer": changed})
+    return mapping.set_object_type(nn.Sigmoid, qconfig._replace(activation=activation))
 
 
 def user_mapping() -> QConfigMapping:
@@ -67,3 +85,20 @@ def unknown_keyword() -> QConfigMapping:
 def bad_regex() -> QConfigMapping:
     qconfig = QConfig(activation=MinMaxObserver, weight=default_weight_observer)
     return QConfigMapping().set_module_name_regex("features.(", qconfig)
+
+
+def __getattr__(name: str):
+    """``torch_NAME``: torch's function for the builtin mapping NAME (a row of
+    tests/backends.py's MAPPINGS), called with the row's arguments; so that
+    ``extract mapping_cases:torch_x86_qat`` extracts each of the 14."""
+    import backends
+
+    row = backends.MAPPING_BY_NAME.get(name.removeprefix("torch_")) if name.startswith("torch_") else None
+    if row is None:
+        raise AttributeError(name)
+
+    def torch_mapping() -> QConfigMapping:
+        return backends.torch_mapping(row)
+
+    torch_mapping.__name__ = name
+    return torch_mapping
