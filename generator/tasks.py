@@ -119,6 +119,9 @@ def verify(task: dict) -> Iterator[Any]:
             except SideError as error:
                 yield {**answer, "getter_errors": error.lines}
                 continue
+        if theirs.config is None:
+            yield {**answer, "getter_errors": [f"{label} returned a QConfigMapping, not a BackendConfig"]}
+            continue
         yield {**answer, "descriptions": [encode(side) for side in describe_sides(ours, theirs)]}
 
 
@@ -137,7 +140,8 @@ def extract(task: dict) -> Iterator[Any]:
     """``{"target": MODULE:FUNCTION, "spec_display", "stem", "output",
     "output_directory", "getter", "base", "spec_directory"}`` -> ``{"error": line}``,
     or the spec: ``{"text", "warnings", "summary"}`` (summary: one line, what the
-    spec says). ``base`` is --base, a path made absolute.
+    spec says). A function returning a QConfigMapping gets a spec of that mapping
+    (extract/mapping_extract.py; ``base`` and ``getter`` do not apply). ``base`` is --base, a path made absolute.
     ``output`` is backend.output, or None for ``output_directory`` + NAME.py, NAME
     being ``stem`` or else named after the config."""
     label = task["target"]
@@ -145,13 +149,21 @@ def extract(task: dict) -> Iterator[Any]:
         try:
             from .extract.dtypes import identifier_prefix
             from .extract.extractor import Extractor
-            from .extract.live import ExtractError, load_target
+            from .extract.live import ExtractError, call_target, target_of
+            from .extract.mapping_extract import extract_mapping
+            from torch.ao.quantization import QConfigMapping
         except ImportError as error:
             yield {"error": f"extract needs torch installed ({error})"}
             return
     try:
         with doing("loading it", subject=label):
-            target = load_target(label)
+            called = call_target(label)
+        if isinstance(called.value, QConfigMapping):
+            with doing("extracting its spec", subject=label):
+                yield extract_mapping(called, task)
+            return
+        with doing("loading it", subject=label):
+            target = target_of(called)
         with doing("extracting its spec", subject=label):
             name = task["stem"] or identifier_prefix(str(target.config.name))
             output = task["output"] or f"{task['output_directory']}{name}.py"

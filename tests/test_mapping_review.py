@@ -177,3 +177,18 @@ def test_a_spec_whose_mapping_cannot_build_is_bad_input_for_diff_and_verify(mapp
     status, out, err = _run(capsys, "--verify", "mine.toml")
     assert (status, out) == (2, f"error: {message}\n"), err
     assert not (tmp_path / "mine.py").exists()
+
+
+def docs_block(command: str) -> str:
+    """The output pasted under ``$ command`` in docs/qconfig-mappings.md."""
+    page = (REPO / "docs" / "qconfig-mappings.md").read_text(encoding="utf-8")
+    start = page.index(f"$ {command}\n") + len(command) + 3
+    return page[start : page.index("```", start)]
+
+
+def test_the_docs_paste_real_diff_and_verify_output(capsys, monkeypatch):
+    monkeypatch.chdir(REPO)
+    for command in ("diff mapping_cases:x86 mapping_cases:planted_x86", "--verify spec/x86.toml"):
+        status, out, err = _run(capsys, *command.split())
+        assert status in (0, 1), err
+        assert docs_block(f"python -m generator {command}") == out, command
