@@ -23,30 +23,26 @@ from .jobs import Job
 from .model import Backend
 from .packaged import builtin_root
 from .text import count, printable
-from .verify_mappings import MappingTally, mapping_items, report_mappings
-
-EXIT_SAME = 0
-EXIT_DIFFERENT = 1
-EXIT_BAD_INPUT = 2
+from .verify_mappings import (
+    EXIT_BAD_INPUT,
+    EXIT_DIFFERENT,
+    EXIT_SAME,
+    Verdicts,
+    mapping_items,
+    report_mappings,
+)
 
 
 @dataclass
-class Tally:
+class Tally(Verdicts):
     """The verdicts of a run over several specs, told once at its end."""
 
-    equal: int = 0
-    different: int = 0
-    errors: int = 0
-    not_compared: int = 0  # no torch_getter
     outdated: list[str] = field(default_factory=list)  # equal specs that target another torch
     release: str = ""  # the installed torch's, as the child found it
-    mappings: MappingTally = field(default_factory=MappingTally)
+    mappings: Verdicts = field(default_factory=Verdicts)
 
     def line(self) -> str:
-        parts = [f"{self.equal} equal", f"{self.different} {'differs' if self.different == 1 else 'differ'}", count(self.errors, "error")]
-        if self.not_compared:
-            parts.append(f"{self.not_compared} without a torch_getter")
-        return f"verified {count(sum((self.equal, self.different, self.errors, self.not_compared)), 'spec')}: {', '.join(parts)}"
+        return self.summary("spec")
 
     def report(self) -> list[str]:
         """The run's last lines: one note for every equal spec that targets another
@@ -58,8 +54,9 @@ class Tally:
                 f"note: {count(len(self.outdated), 'equal spec')} ({', '.join(self.outdated)}) {verb} another "
                 f'torch than the installed {self.release}: set backend.torch_version = "{self.release}" in them'
             )
-        mappings = self.mappings.line()
-        return [*lines, *([mappings] if mappings else []), self.line()]
+        if self.mappings.total():
+            lines.append(self.mappings.summary("qconfig mapping"))
+        return [*lines, self.line()]
 
 
 def verify_jobs(jobs: list[Job], limits: Limits) -> int:

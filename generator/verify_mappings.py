@@ -24,22 +24,23 @@ EXIT_BAD_INPUT = 2
 
 
 @dataclass
-class MappingTally:
-    """The mapping verdicts of a run over several specs."""
+class Verdicts:
+    """How many of a run's comparisons came out which way."""
 
     equal: int = 0
     different: int = 0
     errors: int = 0
     not_compared: int = 0  # no torch_getter
 
-    def line(self) -> str | None:
-        total = self.equal + self.different + self.errors + self.not_compared
-        if not total:
-            return None
+    def total(self) -> int:
+        return self.equal + self.different + self.errors + self.not_compared
+
+    def summary(self, noun: str) -> str:
+        """``verified 3 specs: 1 equal, 1 differs, 0 errors, 1 without a torch_getter``."""
         parts = [f"{self.equal} equal", f"{self.different} {'differs' if self.different == 1 else 'differ'}", count(self.errors, "error")]
         if self.not_compared:
             parts.append(f"{self.not_compared} without a torch_getter")
-        return f"verified {count(total, 'qconfig mapping')}: {', '.join(parts)}"
+        return f"verified {count(self.total(), noun)}: {', '.join(parts)}"
 
 
 def mapping_items(backend: Backend) -> list[dict[str, Any]]:
@@ -54,7 +55,7 @@ def torch_call(path: str, arguments: tuple[tuple[str, Any], ...]) -> str:
     return f"{path}({', '.join(f'{word}={value!r}' for word, value in arguments)})"
 
 
-def report_mappings(backend: Backend, spec: str, answer: dict, tally: MappingTally) -> int:
+def report_mappings(backend: Backend, spec: str, answer: dict, tally: Verdicts) -> int:
     """Print one verdict per mapping of the spec; the exit status they give."""
     found = isolation.answer_field(answer, "mappings", list)
     if len(found) != len(backend.qconfig_mappings):

@@ -22,7 +22,6 @@ import math
 from typing import Any
 
 import tomlkit
-from tomlkit.items import Array, InlineTable
 
 from ..checks import DEFAULT_ROOTS
 from ..compare.mapping_description import (
@@ -36,6 +35,7 @@ from ..compare.mapping_description import (
     show_key,
 )
 from ..qconfig_model import KEYWORD_KINDS, NONE
+from .document import toml_value
 from .live import ExtractError
 from .mapping_catalog import CATALOG_INCLUDE, CatalogGroup, MappingCatalog, identity
 
@@ -230,22 +230,6 @@ def _super_table(tables: dict[str, dict[str, Any]]) -> Any:
 def _table(keys: dict[str, Any]) -> Any:
     table = tomlkit.table()
     for key, value in keys.items():
-        table.add(key, _value(value, top=True))
+        table.add(key, toml_value(value, multiline=isinstance(value, list) and bool(value)))
     table.add(tomlkit.nl())
     return table
-
-
-def _value(value: Any, top: bool = False) -> Any:
-    if isinstance(value, dict):
-        inline: InlineTable = tomlkit.inline_table()
-        for key, item in value.items():
-            inline.append(key, _value(item))
-        return inline
-    if isinstance(value, list):
-        array: Array = tomlkit.array()
-        for item in value:
-            array.append(_value(item))
-        if top and value:
-            array.multiline(True)
-        return array
-    return value
