@@ -13,6 +13,7 @@ import backends
 import mapping_cases
 import pytest
 from test_mapping_review import docs_block
+from test_schema import validator
 
 from generator.cli import main
 from generator.compare.mapping_describe import describe_qconfig_mapping
@@ -54,6 +55,7 @@ def test_each_builtin_mapping_round_trips_through_catalog_names_only(row, tmp_pa
     spec = tmp_path / "extracted.toml"
     assert _differences(target, spec) == []
     data = tomllib.loads(spec.read_text())
+    assert [error.message for error in validator().iter_errors(data)] == []  # what an editor checks too
     # Everything torch's defaults hold is in the catalog: no definitions of its own,
     # and both of the catalog's object type groups used.
     assert not {"qconfigs", "observers", "fake_quantizes"} & set(data)
@@ -68,6 +70,7 @@ def test_a_users_mapping_with_module_name_and_regex_entries_round_trips(tmp_path
     spec = tmp_path / "extracted.toml"
     assert _differences(target, spec) == []
     live = mapping_cases.user_mapping()
+    assert [error.message for error in validator().iter_errors(tomllib.loads(spec.read_text()))] == []
     mapping = tomllib.loads(spec.read_text())["qconfig_mappings"]["user_mapping"]
     assert [entry["regex"] for entry in mapping["module_name_regexes"]] == list(live.module_name_regex_qconfigs)
     assert [entry["module_name"] for entry in mapping["module_names"]] == list(live.module_name_qconfigs)

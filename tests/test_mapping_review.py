@@ -14,7 +14,7 @@ import mapping_cases
 import pytest
 import torch.ao.quantization
 from conftest import REPO
-from test_diff import FORMATS, _check_golden
+from test_diff import FORMATS, _check_golden, _git
 
 from generator.cli import main
 
@@ -24,7 +24,7 @@ GOLDEN_DIRECTORY = "../mappings"  # tests/golden/mappings/, beside the diff gold
 CASES = {
     # torch's x86 mapping against the same with a keyword changed, an entry removed, one moved
     "planted": ("mapping_cases:x86", "mapping_cases:planted_x86", 1),
-    # two specs: a shared observer's keyword, a nested keyword, removed, moved, a mapping added
+    # two specs: a shared observer's keyword, a nested keyword, added, removed, moved, a mapping added
     "spec_change": ("tests/diff_specs/mapped.toml", "tests/diff_specs/mapped_changed.toml", 1),
 }
 
@@ -43,6 +43,21 @@ def test_mapping_report_matches_golden(case, report, capsys, monkeypatch):
     status, out, err = _run(capsys, "diff", old, new, "--format", report)
     assert status == expected_status, err
     _check_golden(f"{GOLDEN_DIRECTORY}/{case}.{FORMATS[report]}", out)
+
+
+def test_mapping_goldens_cover_every_kind_of_change():
+    """Each kind of mapping change the report knows is in a reviewed golden."""
+    found: dict[str, int] = {}
+    for path in (REPO / "tests" / "golden" / "mappings").glob("*.json"):
+        section = json.loads(path.read_text())["qconfig_mappings"]
+        for key in ("added", "removed"):
+            found[f"mapping {key}"] = found.get(f"mapping {key}", 0) + len(section[key])
+        for change in (change for compared in section["compared"] for change in compared["changes"]):
+            found[change["kind"]] = found.get(change["kind"], 0) + 1
+            if ".observer.with_args." in change["path"]:
+                found["nested keyword"] = found.get("nested keyword", 0) + 1
+    # A mapping removed is a mapping added read backwards; every other kind must appear.
+    assert all(found.get(kind) for kind in ("changed", "added", "removed", "moved", "nested keyword", "mapping added")), found
 
 
 def _planted_lines() -> list[str]:
@@ -83,11 +98,17 @@ def test_equal_mappings_exit_0(capsys, monkeypatch):
     assert "= get_default_qconfig_mapping -> get_x86_qconfig_mapping: equal: global, 23 object types" in out
 
 
-def test_a_mapping_side_pairs_with_the_other_sides_only_or_same_named_mapping(capsys, monkeypatch):
+def test_a_mapping_side_pairs_with_the_other_sides_only_or_same_named_mapping(capsys, monkeypatch, tmp_path):
     monkeypatch.chdir(REPO)
-    # mapped.toml defines one mapping: the function's is compared with it.
-    status, out, _ = _run(capsys, "diff", "tests/diff_specs/mapped.toml", "mapping_cases:x86")
-    assert status == 1 and "* get_mapped_qconfig_mapping -> x86:" in out
+    # The generated function of the same name as a spec's getter: compared with that one.
+    status, out, err = _run(capsys, "diff", "generated.x86:get_x86_qat_qconfig_mapping", "spec/x86.toml")
+    assert status == 0, err
+    assert "= get_x86_qat_qconfig_mapping: equal: global, 23 object types" in out
+    # A spec of one mapping: the function's is compared with it, whatever their names.
+    (tmp_path / "pyproject.toml").write_text("")
+    (tmp_path / "mine.toml").write_text(SPEC_HEAD + 'global = "x86_qconfig"\n')
+    status, out, _ = _run(capsys, "diff", str(tmp_path / "mine.toml"), "mapping_cases:x86")
+    assert status == 1 and "* get_mine_qconfig_mapping -> x86: 23 changes" in out
     # x86.toml defines three, none named like the function: ambiguous, bad input.
     status, out, err = _run(capsys, "diff", "mapping_cases:x86", "spec/x86.toml")
     assert (status, out) == (2, "")
@@ -192,3 +213,26 @@ def test_the_docs_paste_real_diff_and_verify_output(capsys, monkeypatch):
         status, out, err = _run(capsys, *command.split())
         assert status in (0, 1), err
         assert docs_block(f"python -m generator {command}") == out, command
+
+
+def test_a_spec_at_a_git_revision_compares_its_mappings(tmp_path, capsys, monkeypatch):
+    """REV:path: a pull request that edits a mapping is reviewed before regenerating,
+    its changes named as the working-tree spec's are."""
+    repository = tmp_path / "repository"
+    repository.mkdir()
+    (repository / "mapped.toml").write_text((REPO / "tests" / "diff_specs" / "mapped.toml").read_text())
+    _git(repository, "init", "-q")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-q", "-m", "mapped")
+    (repository / "mapped.toml").write_text((REPO / "tests" / "diff_specs" / "mapped_changed.toml").read_text().replace(
+        'extends = "mapped.toml"', 'extends = "base.toml"'))
+    (repository / "base.toml").write_text((REPO / "tests" / "diff_specs" / "mapped.toml").read_text())
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-q", "-m", "change the mapping")
+    monkeypatch.chdir(repository)
+    status, at_revisions, err = _run(capsys, "diff", "HEAD~1:mapped.toml", "HEAD:mapped.toml", "--format", "json")
+    assert status == 1, err
+    monkeypatch.chdir(REPO)
+    status, in_tree, err = _run(capsys, "diff", *CASES["spec_change"][:2], "--format", "json")
+    assert status == 1, err
+    assert json.loads(at_revisions)["qconfig_mappings"] == json.loads(in_tree)["qconfig_mappings"]

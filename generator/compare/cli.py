@@ -9,10 +9,10 @@ from .. import isolation
 from ..child_limits import add_limit_options, limits_of
 from ..text import printable
 from .codec import CodecError, decode_config
-from .mapping_compare import PairingError, pair_sides
-from .mapping_cli import mapping_report, mapping_side, with_mappings
 from .differ import compare
 from .json_report import json_report
+from .mapping_cli import mapping_report, mapping_side, with_mappings
+from .mapping_compare import PairingError, pair_sides
 from .markdown_report import markdown_report
 from .text_report import text_report
 

@@ -11,7 +11,7 @@ from typing import Any, Sequence
 
 from ..text import count
 from .mapping_compare import MappingPair, MappingsComparison, MappingSide, contents
-from .markdown_report import FOLD_AT, _code
+from .markdown_report import FOLD_AT, inline_code, table_cell
 from .text_report import wrapped
 
 
@@ -34,10 +34,17 @@ def summary_text(comparison: MappingsComparison) -> str:
 
 
 def side_text(side: MappingSide) -> str:
-    """A mapping-only side: ``diff_cases:mine (function): QConfigMapping: global, 2 object types``."""
+    """A side of a mapping-only report: ``diff_cases:mine (function): QConfigMapping:
+    global, 2 object types``, or ``spec/x86.toml (spec): 3 qconfig mappings``."""
+    return f"{side.source} ({side.kind}): {_holds(side)}"
+
+
+def _holds(side: MappingSide) -> str:
     assert side.holds is not None
-    ((_, mapping),) = side.holds
-    return f"{side.source} ({side.kind}): QConfigMapping: {contents(mapping)}"
+    if side.single:
+        ((_, mapping),) = side.holds
+        return f"QConfigMapping: {contents(mapping)}"
+    return count(len(side.holds), "qconfig mapping")
 
 
 def pair_line(pair: MappingPair) -> str:
@@ -99,8 +106,7 @@ def json_section(comparison: MappingsComparison) -> dict[str, Any]:
 
 def json_side(side: MappingSide) -> dict[str, Any]:
     assert side.holds is not None
-    ((name, mapping),) = side.holds
-    return {"source": side.source, "kind": side.kind, "qconfig_mapping": name, "contents": contents(mapping)}
+    return {"source": side.source, "kind": side.kind, "qconfig_mappings": [name for name, _ in side.holds], "contents": _holds(side)}
 
 
 # -- Markdown -----------------------------------------------------------------------
@@ -110,15 +116,15 @@ def markdown_section(comparison: MappingsComparison, title: str = "#### QConfigM
     lines = ["", title, "", f"**Summary:** {summary_text(comparison)}", ""]
     for pair in comparison.pairs:
         if not pair.changes:
-            lines.append(f"- {_code(pair.label)}: equal ({contents(pair.new)})")
+            lines.append(f"- {inline_code(pair.label)}: equal ({contents(pair.new)})")
             continue
-        lines.append(f"- {_code(pair.label)}: {count(len(pair.changes), 'change')}")
-        body = [f"  - {_code(str(change))}" for change in pair.changes]
+        lines.append(f"- {inline_code(pair.label)}: {count(len(pair.changes), 'change')}")
+        body = [f"  - {inline_code(str(change))}" for change in pair.changes]
         if len(body) > FOLD_AT:
             body = ["", f"  <details><summary>{count(len(pair.changes), 'change')}</summary>", "", *body, "", "  </details>"]
         lines.extend(body)
-    lines += [f"- {_code(name)}: added ({contents(mapping)})" for name, mapping in comparison.added]
-    lines += [f"- {_code(name)}: removed ({contents(mapping)})" for name, mapping in comparison.removed]
+    lines += [f"- {inline_code(name)}: added ({contents(mapping)})" for name, mapping in comparison.added]
+    lines += [f"- {inline_code(name)}: removed ({contents(mapping)})" for name, mapping in comparison.removed]
     return lines
 
 
@@ -131,7 +137,7 @@ def mapping_only_markdown(old: MappingSide, new: MappingSide, comparison: Mappin
     ]
     for role, side in (("old", old), ("new", new)):
         data = json_side(side)
-        lines.append(f"| {role} | {_code(side.source.replace('|', chr(92) + '|'))} | {side.kind} | {data['contents']} |")
+        lines.append(f"| {role} | {table_cell(side.source)} | {side.kind} | {data['contents']} |")
     lines.append("")
     lines += [f"> {note}" for note in notes]
     lines += markdown_section(comparison, "#### Entries")
