@@ -43,7 +43,9 @@ each side is one of:
 exit status:
   0  the configs are equal
   1  they differ (or a side names a symbol the installed torch lacks)
-  2  bad input: unknown module, bad spec, missing file, not a BackendConfig, bad usage,
+  2  bad input: unknown module, bad spec, missing file, neither a BackendConfig nor a
+     QConfigMapping, a mapping whose regex does not compile or whose observers do not
+     build, a mapping side that pairs with none of the other side's, bad usage,
      a revision whose tree holds entries git would not check out (.., .git, ...);
      code of a side that exits, raises a BaseException, is killed, runs out of time
      (--timeout) or memory (--memory-limit): it runs in a child process, and its own
