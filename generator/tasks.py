@@ -32,7 +32,9 @@ class TaskError(Exception):
 
 def diff(task: dict) -> Iterator[Any]:
     """``{"sides": [OLD, NEW]}`` -> ``{"errors": [line, ...]}`` when a side cannot be
-    loaded, else ``{"descriptions": [old, new], "torch": release}``."""
+    loaded, else ``{"descriptions": [old, new] or None, "sides": [...], "torch": release}``:
+    descriptions of the BackendConfigs when both sides hold one, and of each side
+    (mapping_sides.side_answer) its QConfigMappings."""
     start = os.getcwd()
     sides = []
     errors: list[str] = []
@@ -54,18 +56,28 @@ def diff(task: dict) -> Iterator[Any]:
         yield {"errors": errors}
         return
     from .compare.codec import encode
+    from .compare.mapping_sides import shared_names, side_answer
     from .compare.sides import describe_sides, installed_torch
 
-    yield {"descriptions": [encode(side) for side in describe_sides(*sides)], "torch": installed_torch()}
+    configs = all(side.config is not None for side in sides)
+    yield {
+        "descriptions": [encode(side) for side in describe_sides(*sides)] if configs else None,
+        "sides": [side_answer(side, shared_names(*(side.named for side in sides))) for side in sides],
+        "torch": installed_torch(),
+    }
 
 
 def verify(task: dict) -> Iterator[Any]:
-    """``{"items": [{"spec": name, "module": SpecModule, "source": module, "torch_getter": path or None}, ...]}``
+    """``{"items": [{"spec": name, "module": SpecModule, "source": module, "torch_getter": path or None,
+    "mappings": [{"name", "getter", "torch_getter", "torch_arguments"}, ...]}, ...]}``
     -> for each, one of ``{"build_errors": [...]}`` (the generated module fails),
-    ``{"patterns": n, "missing": [...]}`` (no torch_getter), ``{"getter_errors": [...]}``
-    or ``{"patterns": n, "descriptions": [spec, torch's]}``; each with ``"torch"``."""
+    ``{"mapping_errors": [...]}`` (a mapping of it cannot be used), ``{"patterns": n,
+    "missing": [...]}`` (no torch_getter), ``{"getter_errors": [...]}`` or
+    ``{"patterns": n, "descriptions": [spec, torch's]}``; each with ``"torch"``, and
+    once the module runs with ``"mappings"`` (verify_mappings)."""
     try:
         from .compare.codec import encode
+        from .compare.mapping_sides import verify_mappings
         from .compare.sides import (
             SideBuildError,
             SideError,
@@ -88,7 +100,13 @@ def verify(task: dict) -> Iterator[Any]:
             except SideBuildError as error:
                 yield {**answer, "build_errors": error.lines}
                 continue
+            except SideError as error:
+                yield {**answer, "mapping_errors": error.lines}
+                continue
+        assert ours.config is not None
         answer["patterns"] = len(ours.config.configs)
+        os.chdir(start)
+        answer["mappings"] = list(verify_mappings(ours, job["mappings"]))
         if job["torch_getter"] is None:
             yield {**answer, "missing": [str(missing) for missing in ours.missing]}
             continue
@@ -101,6 +119,9 @@ def verify(task: dict) -> Iterator[Any]:
             except SideError as error:
                 yield {**answer, "getter_errors": error.lines}
                 continue
+        if theirs.config is None:
+            yield {**answer, "getter_errors": [f"{label} returned a QConfigMapping, not a BackendConfig"]}
+            continue
         yield {**answer, "descriptions": [encode(side) for side in describe_sides(ours, theirs)]}
 
 
@@ -119,7 +140,8 @@ def extract(task: dict) -> Iterator[Any]:
     """``{"target": MODULE:FUNCTION, "spec_display", "stem", "output",
     "output_directory", "getter", "base", "spec_directory"}`` -> ``{"error": line}``,
     or the spec: ``{"text", "warnings", "summary"}`` (summary: one line, what the
-    spec says). ``base`` is --base, a path made absolute.
+    spec says). A function returning a QConfigMapping gets a spec of that mapping
+    (extract/mapping_extract.py; ``base`` and ``getter`` do not apply). ``base`` is --base, a path made absolute.
     ``output`` is backend.output, or None for ``output_directory`` + NAME.py, NAME
     being ``stem`` or else named after the config."""
     label = task["target"]
@@ -127,13 +149,21 @@ def extract(task: dict) -> Iterator[Any]:
         try:
             from .extract.dtypes import identifier_prefix
             from .extract.extractor import Extractor
-            from .extract.live import ExtractError, load_target
+            from .extract.live import ExtractError, call_target, target_of
+            from .extract.mapping_extract import extract_mapping
+            from torch.ao.quantization import QConfigMapping
         except ImportError as error:
             yield {"error": f"extract needs torch installed ({error})"}
             return
     try:
         with doing("loading it", subject=label):
-            target = load_target(label)
+            called = call_target(label)
+        if isinstance(called.value, QConfigMapping):
+            with doing("extracting its spec", subject=label):
+                yield extract_mapping(called, task)
+            return
+        with doing("loading it", subject=label):
+            target = target_of(called)
         with doing("extracting its spec", subject=label):
             name = task["stem"] or identifier_prefix(str(target.config.name))
             output = task["output"] or f"{task['output_directory']}{name}.py"

@@ -1,7 +1,8 @@
 """``--verify``: compare a spec's generated config with the installed torch's own.
 
 OLD is the spec, as its generated module builds it; NEW is ``backend.torch_getter``
-of the installed torch. The comparison and the report are the ``diff`` command's
+of the installed torch. Each QConfigMapping the spec defines is compared with its
+own ``torch_getter`` too (verify_mappings.py). The comparison and the report are the ``diff`` command's
 (generator/compare/). Both configs are built and described in a child process
 (tasks.verify); this process imports neither torch nor the code it runs.
 """
@@ -22,28 +23,26 @@ from .jobs import Job
 from .model import Backend
 from .packaged import builtin_root
 from .text import count, printable
-
-EXIT_SAME = 0
-EXIT_DIFFERENT = 1
-EXIT_BAD_INPUT = 2
+from .verify_mappings import (
+    EXIT_BAD_INPUT,
+    EXIT_DIFFERENT,
+    EXIT_SAME,
+    Verdicts,
+    mapping_items,
+    report_mappings,
+)
 
 
 @dataclass
-class Tally:
+class Tally(Verdicts):
     """The verdicts of a run over several specs, told once at its end."""
 
-    equal: int = 0
-    different: int = 0
-    errors: int = 0
-    not_compared: int = 0  # no torch_getter
     outdated: list[str] = field(default_factory=list)  # equal specs that target another torch
     release: str = ""  # the installed torch's, as the child found it
+    mappings: Verdicts = field(default_factory=Verdicts)
 
     def line(self) -> str:
-        parts = [f"{self.equal} equal", f"{self.different} {'differs' if self.different == 1 else 'differ'}", count(self.errors, "error")]
-        if self.not_compared:
-            parts.append(f"{self.not_compared} without a torch_getter")
-        return f"verified {count(sum((self.equal, self.different, self.errors, self.not_compared)), 'spec')}: {', '.join(parts)}"
+        return self.summary("spec")
 
     def report(self) -> list[str]:
         """The run's last lines: one note for every equal spec that targets another
@@ -55,6 +54,8 @@ class Tally:
                 f"note: {count(len(self.outdated), 'equal spec')} ({', '.join(self.outdated)}) {verb} another "
                 f'torch than the installed {self.release}: set backend.torch_version = "{self.release}" in them'
             )
+        if self.mappings.total():
+            lines.append(self.mappings.summary("qconfig mapping"))
         return [*lines, self.line()]
 
 
@@ -69,7 +70,8 @@ def verify_jobs(jobs: list[Job], limits: Limits) -> int:
         assert job.backend is not None
         getter = job.backend.torch_getter
         module = SpecModule.of(job.backend).to_json()
-        items.append({"spec": _spec(job), "module": module, "source": job.source, "torch_getter": getter and getter.path})
+        item = {"spec": _spec(job), "module": module, "source": job.source, "torch_getter": getter and getter.path}
+        items.append({**item, "mappings": mapping_items(job.backend)})
     run = isolation.run_each("verify", items, limits)
     several = len(jobs) > 1
     tally = Tally()
@@ -120,6 +122,23 @@ def _report(job: Job, answer: object, tally: Tally, several: bool) -> int:
             print(printable(f"error: {line}"))
         tally.errors += 1
         return EXIT_DIFFERENT
+    if "mapping_errors" in answer:
+        for line in isolation.answer_lines(answer, "mapping_errors"):
+            print(printable(f"error: {line}"))
+        tally.errors += 1
+        return EXIT_BAD_INPUT
+    status = _report_config(job, answer, tally, several)
+    if status != EXIT_SAME and backend.qconfig_mappings:
+        print()  # the mappings' verdicts apart from the report of differences above
+    return max(status, report_mappings(backend, spec, answer, tally.mappings))
+
+
+def _report_config(job: Job, answer: dict, tally: Tally, several: bool) -> int:
+    """The backend config's part of _report."""
+    backend = job.backend
+    assert backend is not None
+    spec = _spec(job)
+    release = tally.release
     patterns = isolation.answer_field(answer, "patterns", int)
     if backend.torch_getter is None:
         print(f"{spec}: builds {patterns} pattern configs; no torch_getter to compare with")

@@ -230,3 +230,54 @@ def test_the_mapping_differ_needs_no_torch():
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.splitlines() == ["object_types['relu']: None (at 0) -> (absent)", "object_types['gelu']: (absent) -> None (at 0)"]
+
+
+# -- the commands catch a changed nested keyword, whichever it is ----------------------
+
+
+def _mutations() -> list[tuple[str, object]]:
+    """Each keyword of the observer nested in torch's QAT Sigmoid entry, changed to
+    another value of its type."""
+    import mapping_cases
+
+    observer = get_default_qat_qconfig_mapping("fbgemm", 1).object_type_qconfigs[torch.nn.Sigmoid].activation.p.keywords["observer"].p
+    other = {torch.quint8: torch.qint8, torch.qint8: torch.quint8}
+    mutations = []
+    for word, value in sorted(observer.keywords.items()):
+        if isinstance(value, torch.dtype):
+            mutations.append((word, other[value]))
+        elif isinstance(value, float):
+            mutations.append((word, value * 2))
+        else:
+            mutations.append((word, value + 1))
+    assert mapping_cases.NESTED_MUTATION is None and len(mutations) == 5
+    return mutations
+
+
+@pytest.mark.parametrize("word, value", _mutations(), ids=[word for word, _ in _mutations()])
+def test_diff_catches_each_changed_nested_keyword(word, value, capsys, monkeypatch):
+    import mapping_cases
+    from generator.cli import main
+
+    monkeypatch.setattr(mapping_cases, "NESTED_MUTATION", (word, value))
+    monkeypatch.chdir(REPO)
+    assert main(["diff", "mapping_cases:torch_fbgemm_qat", "mapping_cases:nested_mutation", "--format", "json"]) == 1
+    ((compared,),) = [json.loads(capsys.readouterr().out)["qconfig_mappings"]["compared"]]
+    assert [change["path"] for change in compared["changes"]] == [
+        f"object_types[torch.nn.Sigmoid].activation.with_args.observer.with_args.{word}"
+    ]
+
+
+def test_verify_catches_a_changed_nested_keyword_in_torchs_mapping(capsys, monkeypatch):
+    import mapping_cases
+    from generator.cli import main
+
+    word, value = _mutations()[0]
+    monkeypatch.setattr(mapping_cases, "NESTED_MUTATION", (word, value))
+    monkeypatch.setattr(torch.ao.quantization, "get_default_qat_qconfig_mapping", mapping_cases.nested_mutation)
+    monkeypatch.chdir(REPO)
+    assert main(["--verify", "spec/fbgemm.toml"]) == 1
+    out = capsys.readouterr().out
+    assert f"\n      object_types[torch.nn.Sigmoid].activation.with_args.observer.with_args.{word}: " in out
+    out = out.replace("\n    ", " ")  # lines wrapped at 120 columns, joined again
+    assert "qconfig mapping fbgemm_qat: differs from torch.ao.quantization.get_default_qat_qconfig_mapping(backend='fbgemm', version=1) (1 change" in out

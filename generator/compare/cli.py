@@ -11,6 +11,8 @@ from ..text import printable
 from .codec import CodecError, decode_config
 from .differ import compare
 from .json_report import json_report
+from .mapping_cli import mapping_report, mapping_side, with_mappings
+from .mapping_compare import PairingError, pair_sides
 from .markdown_report import markdown_report
 from .text_report import text_report
 
@@ -22,6 +24,8 @@ DESCRIPTION = """\
 Compare two BackendConfigs pattern by pattern, field by field, in spec terms
 (public dotted paths, patterns in forward order, ObservationType member names).
 Direction is OLD -> NEW. Fusers and node getters are compared by what they do.
+The QConfigMappings of the sides are compared entry by entry, keyword by keyword:
+a spec's or module's getters by name, or two functions returning a QConfigMapping.
 """
 
 EPILOG = """\
@@ -33,11 +37,15 @@ each side is one of:
   generated/fbgemm.py               a generated module (its getter is the first name in __all__)
   MODULE:FUNCTION                   a function returning a BackendConfig, e.g.
                                     torch.ao.quantization.backend_config:get_native_backend_config
+                                    or a QConfigMapping (compared with the other side's
+                                    mapping of the same name, or its only one)
 
 exit status:
   0  the configs are equal
   1  they differ (or a side names a symbol the installed torch lacks)
-  2  bad input: unknown module, bad spec, missing file, not a BackendConfig, bad usage,
+  2  bad input: unknown module, bad spec, missing file, neither a BackendConfig nor a
+     QConfigMapping, a mapping whose regex does not compile or whose observers do not
+     build, a mapping side that pairs with none of the other side's, bad usage,
      a revision whose tree holds entries git would not check out (.., .git, ...);
      code of a side that exits, raises a BaseException, is killed, runs out of time
      (--timeout) or memory (--memory-limit): it runs in a child process, and its own
@@ -46,6 +54,7 @@ exit status:
 examples:
   python -m generator diff spec/fbgemm.toml torch.ao.quantization.backend_config:get_native_backend_config
   python -m generator diff HEAD:spec/fbgemm.toml spec/fbgemm.toml --format markdown
+  python -m generator diff torch.ao.quantization:get_default_qconfig_mapping mypackage.quantization:my_mapping
 """
 
 
@@ -79,15 +88,25 @@ def main(argv: list[str]) -> int:
         answer = isolation.only_answer(run)
         if "errors" in answer:
             return _bad_input(isolation.answer_lines(answer, "errors"))
-        descriptions = isolation.answer_field(answer, "descriptions", list)
-        old, new = (decode_config(data) for data in descriptions)
+        descriptions = answer.get("descriptions")
+        configs = None if descriptions is None else [decode_config(data) for data in isolation.answer_field(answer, "descriptions", list)]
+        old_side, new_side = (mapping_side(data) for data in isolation.answer_field(answer, "sides", list))
         torch_release = isolation.answer_field(answer, "torch", str)
-    except (isolation.BadAnswer, CodecError, ValueError) as error:
+    except (isolation.BadAnswer, CodecError, ValueError, TypeError) as error:
         return _bad_input([f"diff: the child process did not answer with two descriptions ({error})"])
+    try:
+        mappings = pair_sides(old_side, new_side)
+    except PairingError as error:
+        return _bad_input([str(error)])
+    notes = [f"built with the installed torch {torch_release}"]
+    if configs is None:
+        sys.stdout.write(mapping_report(args.format, old_side, new_side, mappings, notes))
+        return EXIT_EQUAL if mappings.equal else EXIT_DIFFERENT
+    old, new = configs
     comparison = compare(old, new)
     report = {"text": text_report, "json": json_report, "markdown": markdown_report}[args.format]
-    sys.stdout.write(report(comparison, [f"built with the installed torch {torch_release}"]))
-    return EXIT_EQUAL if comparison.equal else EXIT_DIFFERENT
+    sys.stdout.write(with_mappings(args.format, report(comparison, notes), mappings))
+    return EXIT_EQUAL if comparison.equal and mappings.equal else EXIT_DIFFERENT
 
 
 def _bad_input(lines: list[str]) -> int:

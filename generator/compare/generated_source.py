@@ -127,6 +127,11 @@ def run_generated_source(source: str, filename: str, module_name: str) -> Genera
     return GeneratedRun(module, sorted(unresolved, key=lambda item: (item.line, item.path)), named)
 
 
+def resolve_problem(dotted: str) -> str | None:
+    """Why ``dotted`` does not name an object of the installed torch; None when it does."""
+    return _resolve(dotted)[1]
+
+
 def _is_from_import(full: str, name: str) -> bool:
     return full.rpartition(".")[2] == name and "." in full
 

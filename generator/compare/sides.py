@@ -2,8 +2,8 @@
 
 A side is a spec (``spec/fbgemm.toml``, or ``builtin:NAME``), a spec at a git
 revision (``REV:path/to/spec.toml``), a generated module (``generated/fbgemm.py``),
-or ``MODULE:FUNCTION`` returning a BackendConfig. A spec is built as users get it:
-its module generated in memory and run, with a named stand-in for each symbol the
+or ``MODULE:FUNCTION`` returning a BackendConfig or a QConfigMapping. A spec is built as users get it:
+its module generated in memory and run (its QConfigMapping getters too), with a named stand-in for each symbol the
 installed torch lacks (see generated_source.py).
 
 Sides are loaded first and described together (``describe_sides``): objects are
@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 import torch
+from torch.ao.quantization import QConfigMapping
 from torch.ao.quantization.backend_config import BackendConfig
 
 from .. import user_code
@@ -36,8 +37,9 @@ from ..output import OutputError, read_output
 from ..user_code import running_user_code
 from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
-from .generated_source import run_generated_source
+from .generated_source import resolve_problem, run_generated_source
 from .gitrev import RevisionError, materialize
+from .mapping_sides import MappingError, call_mapping_getter, check_mapping, mapping_getters, returns_mapping
 from .public_names import PublicNames
 from .spec_module import SpecModule, identifier
 
@@ -68,15 +70,16 @@ class SideBuildError(SideError):
 
 @dataclasses.dataclass(frozen=True)
 class Side:
-    """A loaded side: its live config and what a report says about it."""
+    """A loaded side: its live config and mappings, and what a report says about it."""
 
-    config: BackendConfig
+    config: BackendConfig | None  # None: a MODULE:FUNCTION returning a QConfigMapping
     source: str  # as the user named it
     kind: str
     constants: dict[int, str]  # DTypeConfig id -> the constant naming it
     torch_version: str | None
     missing: tuple[MissingSymbol, ...] = ()
     named: dict[str, Any] = dataclasses.field(default_factory=dict)  # dotted names its code uses
+    mappings: tuple[tuple[str, Any], ...] = ()  # (getter, live QConfigMapping), in the module's order
 
 
 def describe_sides(*sides: Side) -> list[ConfigDescription]:
@@ -89,6 +92,8 @@ def describe_sides(*sides: Side) -> list[ConfigDescription]:
             names.prefer(value, path)
     described = []
     for side in sides:
+        if side.config is None:
+            continue
         # The config's objects are the user's: a __repr__ that raises fails here.
         with user_code.doing("describing its config", subject=side.source):
             described.append(
@@ -161,7 +166,15 @@ def load_spec_module(
         ) from None
     missing = tuple(MissingSymbol(spec.where(item.path, label, rename), item.path, item.problem) for item in run.unresolved)
     constants = dtype_config_names(vars(run.module))
-    return Side(config, label, kind, constants, spec.torch_version, missing, run.named)
+    try:
+        mappings = _module_mappings(vars(run.module), label)
+    except SideError as error:
+        # A constructor the installed torch lacks fails only when a getter runs: name
+        # the spec key that writes it.
+        named = [item.symbol.removesuffix(".with_args") for item in missing if f"{item.symbol} is missing" in str(error)]
+        raise SideError([f"{spec.where(path, label, rename)}: {path}: expected a class of the installed torch "
+                         f"{installed_torch()}; {resolve_problem(path)}" for path in named] or error.lines) from None
+    return Side(config, label, kind, constants, spec.torch_version, missing, run.named, mappings)
 
 
 def _module_side(path: Path, label: str) -> Side:
@@ -189,21 +202,28 @@ def _module_side(path: Path, label: str) -> Side:
     missing = tuple(MissingSymbol(f"{label}:{item.line}", item.path, item.problem) for item in run.unresolved)
     verified = _TARGETS.search(source)
     constants = dtype_config_names(vars(run.module))
-    return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named)
+    mappings = _module_mappings(vars(run.module), label)
+    return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named, mappings)
+
+
+def _module_mappings(namespace: dict[str, Any], label: str) -> tuple[tuple[str, Any], ...]:
+    """The QConfigMappings a generated module's getters return, checked."""
+    try:
+        return tuple((name, call_mapping_getter(namespace[name], name, label)) for name in mapping_getters(namespace))
+    except MappingError as error:
+        raise SideError([str(error)]) from None
 
 
 def _is_backend_getter(value: Any) -> bool:
     """A function that is not annotated to return a QConfigMapping."""
-    if not inspect.isfunction(value):
-        return False
-    returns = value.__annotations__.get("return")
-    return getattr(returns, "__name__", returns) != "QConfigMapping"
+    return inspect.isfunction(value) and not returns_mapping(value)
 
 
 def load_function_side(
     module_name: str, function_name: str, label: str, kind: str, torch_version: str | None = None
 ) -> Side:
-    """``MODULE:FUNCTION``: import the module, call the function."""
+    """``MODULE:FUNCTION``: import the module, call the function; it returns a
+    BackendConfig, or a QConfigMapping (then the side's one mapping, named FUNCTION)."""
     try:
         with running_user_code(f"importing {module_name}"):
             module = importlib.import_module(module_name)
@@ -213,6 +233,13 @@ def load_function_side(
     if not callable(function):
         raise SideError([f"{label}: {module_name} has no function {function_name!r}"])
     config = _call(function, function_name, label)
+    if isinstance(config, QConfigMapping):
+        try:
+            with running_user_code("checking its QConfigMapping"):
+                check_mapping(config, f"{label}: {function_name}()")
+        except MappingError as error:
+            raise SideError([str(error)]) from None
+        return Side(None, label, kind, {}, torch_version, mappings=((function_name, config),))
     # DTypeConfigs are named by the module that defines them (torch's fbgemm.py for
     # the getter torch.ao.quantization.backend_config re-exports), then by the one
     # named, then by torch's backend modules (for a getter that wraps torch's).
@@ -225,12 +252,12 @@ def load_function_side(
     return Side(config, label, kind, constants, torch_version)
 
 
-def _call(function: Any, name: str, label: str) -> BackendConfig:
+def _call(function: Any, name: str, label: str) -> BackendConfig | QConfigMapping:
     try:
         with running_user_code(f"calling {name}()"):
             config = function()
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: {name}() raised {type(error).__name__}: {error}"]) from None
-    if not isinstance(config, BackendConfig):
-        raise SideError([f"{label}: {name}() returned {type(config).__name__}, not a BackendConfig"])
+    if not isinstance(config, (BackendConfig, QConfigMapping)):
+        raise SideError([f"{label}: {name}() returned {type(config).__name__}, not a BackendConfig or a QConfigMapping"])
     return config

@@ -42,6 +42,10 @@ class SpecModule:
         """Where the spec names ``path`` (or a symbol below it): the first entry, and
         how many more; ``label`` when none does."""
         found = self.origins.get(path) or [o for named, found in self.origins.items() if named.startswith(f"{path}.") for o in found]
+        parts = path.split(".")
+        while not found and len(parts) > 1:  # a name the module builds on the symbol: Class.with_args
+            parts.pop()
+            found = self.origins.get(".".join(parts), [])
         if not found:
             return label
         where = found[0].replace(*rename) if rename else found[0]
@@ -58,16 +62,22 @@ def _symbol_origins(backend: Backend) -> dict[str, list[Origin]]:
     """Symbol path -> the spec entries naming it, found in any field of the model."""
     origins: dict[str, list[Origin]] = {}
 
-    def visit(value: Any, origin: Origin) -> None:
+    def visit(value: Any, origin: Origin, nearest: bool = False) -> None:
         if isinstance(value, Symbol):
             origins.setdefault(value.path, []).append(origin)
         elif isinstance(value, (tuple, list)):
             for item in value:
-                visit(item, origin)
+                visit(item, origin, nearest)
         elif dataclasses.is_dataclass(value) and not isinstance(value, type):
+            own = getattr(value, "origin", None)
+            if nearest and isinstance(own, Origin):
+                origin = own
             for field in dataclasses.fields(value):
-                visit(getattr(value, field.name), origin)
+                visit(getattr(value, field.name), origin, nearest)
 
     for config in backend.pattern_configs:
         visit(config, config.origin)
+    # A mapping's constructors and qconfigs each know where they are written.
+    for mapping in backend.qconfig_mappings:
+        visit(mapping, mapping.origin, nearest=True)
     return origins

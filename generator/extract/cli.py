@@ -25,6 +25,12 @@ shared op group (builtin:op_groups/*.toml) expands to, whole or in part, become
 uses of that group, every other pattern written out in an op group of the spec's
 own. Dtype configs are declared once each, named as the function's module names
 them. Without -o the spec is printed.
+
+A function returning a QConfigMapping gets a spec of that mapping (and a backend
+config without patterns): the shared catalog's qconfigs, constructors and object
+type groups (builtin:qconfigs/common.toml) named where they match, every other
+qconfig defined in the spec, the function as the mapping's torch_getter (so that
+--verify compares the two). --base and --getter do not apply to it.
 """
 
 EPILOG = """\
@@ -36,7 +42,9 @@ project's layout), else NAME.py beside the spec; --output-module chooses another
 exit status:
   0    the spec was written (warnings allowed: each names a function of your
        own that the spec references by its import path)
-  2    bad input: unknown module or function, not a BackendConfig, something
+  2    bad input: unknown module or function, neither a BackendConfig nor a
+       QConfigMapping, a mapping whose regex does not compile or whose observer
+       does not build (an unknown keyword), something
        the spec format cannot express (a lambda or closure as fuser), an
        existing file that is not an extracted spec (without --force), bad usage;
        a function that exits, is killed or exceeds --timeout or --memory-limit
@@ -48,6 +56,7 @@ examples:
   python -m generator extract mypackage.quantization:get_backend_config --base builtin:x86.toml -o spec/mine.toml
   python -m generator spec/my_fbgemm.toml
   python -m generator diff spec/my_fbgemm.toml torch.ao.quantization.backend_config:get_fbgemm_backend_config
+  python -m generator extract mypackage.quantization:get_qconfig_mapping -o spec/my_mapping.toml
 """
 
 
@@ -58,7 +67,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig")
+    parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig or a QConfigMapping")
     parser.add_argument("-o", "--output", type=Path, metavar="SPEC", help="write the spec here (default: print it)")
     parser.add_argument(
         "--base",

@@ -72,7 +72,7 @@ def spec_text(parts: SpecParts) -> str:
     doc.add(tomlkit.nl())
     backend = tomlkit.table()
     for key, value in parts.backend.items():
-        backend.add(key, _value(value, multiline=isinstance(value, list) and _long(value)))
+        backend.add(key, toml_value(value, multiline=isinstance(value, list) and _long(value)))
     doc.add("backend", backend)
     if parts.constraints:
         doc.add("constraints", _named_tables(parts.constraints, _with_power_comments))
@@ -102,7 +102,7 @@ def spec_text(parts: SpecParts) -> str:
         for override in parts.overrides:
             table = tomlkit.table()
             for key, value in override.items():
-                table.add(key, _value(value, multiline=isinstance(value, list) and key != "pattern" and _long(value)))
+                table.add(key, toml_value(value, multiline=isinstance(value, list) and key != "pattern" and _long(value)))
             overrides.append(table)
         tail.add("override_patterns", overrides)
     if parts.uses:
@@ -113,7 +113,7 @@ def spec_text(parts: SpecParts) -> str:
                 table.add(tomlkit.comment(line))
             for key, value in use.table.items():
                 multiline = key in ("patterns", "exclude_patterns") and _long(value)
-                table.add(key, _value(value, multiline=multiline or (key == "dtype_configs" and len(value) > 1)))
+                table.add(key, toml_value(value, multiline=multiline or (key == "dtype_configs" and len(value) > 1)))
             uses.append(table)
         tail.add("op_groups", uses)
     if parts.overrides or parts.uses:
@@ -131,7 +131,7 @@ def _named_tables(tables: list[tuple[str, dict[str, Any]]], finish: Any) -> Tabl
     for name, values in tables:
         table = tomlkit.table()
         for key, value in values.items():
-            table.add(key, finish(_value(value)))
+            table.add(key, finish(toml_value(value)))
         parent.add(name, table)
     return parent
 
@@ -141,17 +141,17 @@ def _entries(entries: list[dict[str, Any]]) -> Any:
     for entry in entries:
         table = tomlkit.table()
         for key, value in entry.items():
-            table.add(key, _value(value))
+            table.add(key, toml_value(value))
         array.append(table)
     return array
 
 
-def _value(value: Any, multiline: bool = False) -> Any:
+def toml_value(value: Any, multiline: bool = False) -> Any:
     """A TOML item: dicts as inline tables, lists as arrays (one item a line when asked)."""
     if isinstance(value, dict):
         table: InlineTable = tomlkit.inline_table()
         for key, item in value.items():
-            table.append(key, _value(item))
+            table.append(key, toml_value(item))
         return table
     if isinstance(value, list):
         return _array(value, multiline)
@@ -161,7 +161,7 @@ def _value(value: Any, multiline: bool = False) -> Any:
 def _array(values: list[Any], multiline: bool = False) -> Array:
     array = tomlkit.array()
     for item in values:
-        array.append(_value(item))
+        array.append(toml_value(item))
     if multiline:
         array.multiline(True)
     return array

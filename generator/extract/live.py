@@ -67,8 +67,34 @@ class Target:
         return " ".join(" ".join(lines).split()).replace("`", "") or None
 
 
+@dataclass(frozen=True)
+class Called:
+    """``MODULE:FUNCTION``, imported and called: what it returned, unchecked."""
+
+    label: str
+    module_name: str
+    module: Any
+    function_name: str
+    function: Callable[[], Any]
+    value: Any
+
+
 def load_target(label: str) -> Target:
     """Import ``MODULE:FUNCTION``, call it and check it returns a BackendConfig."""
+    return target_of(call_target(label))
+
+
+def target_of(called: Called) -> Target:
+    """The Target of a function that returned a BackendConfig; ExtractError otherwise."""
+    label, function_name, config = called.label, called.function_name, called.value
+    if not isinstance(config, BackendConfig):
+        raise ExtractError(f"{label}: {function_name}() returned {type(config).__name__}, not a BackendConfig or a QConfigMapping")
+    constants = module_constants(called.function, called.module)
+    return Target(label, called.module_name, function_name, called.function, config, constants)
+
+
+def call_target(label: str) -> Called:
+    """Import ``MODULE:FUNCTION`` and call it."""
     module_name, colon, function_name = label.partition(":")
     if not colon or not module_name or not function_name or ":" in function_name:
         raise ExtractError(f"{label}: {USAGE}")
@@ -85,9 +111,7 @@ def load_target(label: str) -> Target:
             config = function()
     except Exception as error:  # noqa: BLE001
         raise ExtractError(f"{label}: {function_name}() raised {type(error).__name__}: {error}") from None
-    if not isinstance(config, BackendConfig):
-        raise ExtractError(f"{label}: {function_name}() returned {type(config).__name__}, not a BackendConfig")
-    return Target(label, module_name, function_name, function, config, module_constants(function, module))
+    return Called(label, module_name, module, function_name, function, config)
 
 
 def module_constants(function: Any, fallback: Any) -> Constants:
