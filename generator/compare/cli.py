@@ -1,9 +1,11 @@
-"""``python -m generator diff OLD NEW [--format text|json|markdown]``."""
+"""``backendconfig-gen diff OLD NEW [--format text|json|markdown]``."""
 
 from __future__ import annotations
 
 import argparse
 import sys
+
+from ..invocation import HelpFormatter, examples, invoked_as
 
 EXIT_EQUAL = 0
 EXIT_DIFFERENT = 1
@@ -18,10 +20,10 @@ Direction is OLD -> NEW. Fusers and node getters are compared by what they do.
 EPILOG = """\
 each side is one of:
   spec/fbgemm.toml                  a spec, built as its generated module would be
-  builtin:NAME                      reserved: a spec packaged with the generator
+  builtin:NAME                      a spec shipped with the generator, e.g. builtin:x86.toml
   REV:spec/fbgemm.toml              a spec at a git revision, e.g. HEAD~1:spec/fbgemm.toml
                                     (the path from the repository root, or ./ from here)
-  generated/fbgemm.py               a generated module (its getter is the first name in __all__)
+  generated/fbgemm.py               a generated module (its getter: the one function its __all__ names)
   MODULE:FUNCTION                   a function returning a BackendConfig, e.g.
                                     torch.ao.quantization.backend_config:get_native_backend_config
 
@@ -29,19 +31,23 @@ exit status:
   0  the configs are equal
   1  they differ (or a side names a symbol the installed torch lacks)
   2  bad input: unknown module, bad spec, missing file, not a BackendConfig, bad usage
-
-examples:
-  python -m generator diff spec/fbgemm.toml torch.ao.quantization.backend_config:get_native_backend_config
-  python -m generator diff HEAD:spec/fbgemm.toml spec/fbgemm.toml --format markdown
 """
 
 
+def _examples(prog: str) -> str:
+    return examples(prog, [
+        ("spec/fbgemm.toml torch.ao.quantization.backend_config:get_native_backend_config", ""),
+        ("HEAD:spec/fbgemm.toml spec/fbgemm.toml --format markdown", "review a spec change"),
+    ])
+
+
 def _parser() -> argparse.ArgumentParser:
+    prog = f"{invoked_as()} diff"
     parser = argparse.ArgumentParser(
-        prog="python -m generator diff",
+        prog=prog,
         description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + "\n" + _examples(prog),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("old", metavar="OLD", help="the config before the change")
     parser.add_argument("new", metavar="NEW", help="the config after the change")

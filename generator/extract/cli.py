@@ -1,4 +1,4 @@
-"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
+"""``backendconfig-gen extract MODULE:FUNCTION [-o SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+from ..invocation import HelpFormatter, examples, invoked_as
 from ..sources import ROOT_MARKERS, project_root
 from ..text import count
 
@@ -22,7 +23,7 @@ them. Without -o the spec is printed.
 """
 
 EPILOG = """\
-backend.output (where `python -m generator SPEC` writes the module), relative to
+backend.output (where `backendconfig-gen SPEC` writes the module), relative to
 the spec: ../generated/NAME.py when the spec is in a directory named spec/ below
 the project root (the nearest directory holding .git, .hg or pyproject.toml; this
 project's layout), else NAME.py beside the spec; --output-module chooses another.
@@ -34,20 +35,26 @@ exit status:
        the spec format cannot express (a lambda or closure as fuser), an
        existing file that is not an extracted spec (without --force), bad usage
   123  internal error of the generator (please report it)
-
-examples:
-  python -m generator extract torch.ao.quantization.backend_config:get_fbgemm_backend_config -o spec/my_fbgemm.toml
-  python -m generator spec/my_fbgemm.toml
-  python -m generator diff spec/my_fbgemm.toml torch.ao.quantization.backend_config:get_fbgemm_backend_config
 """
 
 
+def _examples(prog: str) -> str:
+    """Extract, generate, and confirm that the module builds the same config."""
+    getter = "torch.ao.quantization.backend_config:get_fbgemm_backend_config"
+    return examples(prog, [
+        (f"extract {getter} -o spec/my_fbgemm.toml", ""),
+        ("spec/my_fbgemm.toml", ""),
+        (f"diff spec/my_fbgemm.toml {getter}", ""),
+    ])
+
+
 def _parser() -> argparse.ArgumentParser:
+    program = invoked_as()
     parser = argparse.ArgumentParser(
-        prog="python -m generator extract",
+        prog=f"{program} extract",
         description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + "\n" + _examples(program),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig")
     parser.add_argument("-o", "--output", type=Path, metavar="SPEC", help="write the spec here (default: print it)")
