@@ -45,11 +45,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-r", "--repetitions", type=int, default=None,
                         help=f"runs of each command (default {DEFAULT.repetitions}; "
-                        "the larger synthetic specs may run fewer, see README)")
+                        "the larger synthetic specs may run fewer, see docs/performance.md)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one repetition, no warm-up, targets not judged: "
                         "checks that every row can be measured")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
     return parser
 
 

@@ -1,7 +1,7 @@
 """The benchmark (python -m benchmarks) in smoke mode, so it cannot rot.
 
 Only that every row is measured, with numbers: the timings themselves are the
-benchmark's business, not the test suite's (see README, "Performance").
+benchmark's business, not the test suite's (see docs/performance.md).
 """
 
 from __future__ import annotations

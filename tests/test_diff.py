@@ -226,20 +226,20 @@ def test_verify_reports_a_simulated_torch_upgrade(tmp_path):
     _check_golden("verify_upgrade.txt", result.stdout)
 
 
-def _readme_block(command: str) -> str:
-    """The output pasted under ``$ command`` in the README."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    start = readme.index(f"$ {command}\n") + len(command) + 3
-    return readme[start : readme.index("```", start)]
+def _documented_block(command: str) -> str:
+    """The output pasted under ``$ command`` in docs/diff.md."""
+    text = (REPO / "docs" / "diff.md").read_text(encoding="utf-8")
+    start = text.index(f"$ {command}\n") + len(command) + 3
+    return text[start : text.index("```", start)]
 
 
-def test_the_readme_pastes_real_output(capsys, monkeypatch):
+def test_the_documentation_pastes_real_output(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     native = "torch.ao.quantization.backend_config:get_native_backend_config"
     status, out, _ = _diff(capsys, "spec/fbgemm.toml", native)
     assert status == 1
-    assert _readme_block(f"python -m generator diff spec/fbgemm.toml {native}") == out
-    verify = _readme_block("python -m generator --verify spec/fbgemm.toml")
+    assert _documented_block(f"backendconfig-gen diff spec/fbgemm.toml {native}") == out
+    verify = _documented_block("backendconfig-gen --verify spec/fbgemm.toml")
     assert verify == (GOLDEN / "verify_upgrade.txt").read_text(encoding="utf-8")
 
 

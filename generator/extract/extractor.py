@@ -17,6 +17,7 @@ from typing import Any
 from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.sides import installed_torch
+from ..header import TOOL_NAME
 from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
 from .callables import Namer
@@ -197,8 +198,8 @@ class Extractor:
             f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from",
             f"  {label}",
             "Edit it as any spec. Generate its module, then confirm that it builds the same config:",
-            f"  python -m generator {self.spec_display}",
-            f"  python -m generator diff {self.spec_display} {label}",
+            f"  {TOOL_NAME} {self.spec_display}",
+            f"  {TOOL_NAME} diff {self.spec_display} {label}",
         ]
 
 
