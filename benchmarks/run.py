@@ -22,6 +22,7 @@ import time
 from dataclasses import replace
 from pathlib import Path
 
+from .adversarial import bench_adversarial
 from .context import DEFAULT, SMOKE, BenchmarkError, Context
 from .report import environment_line, render_markdown, render_text
 from .rows import (
@@ -50,6 +51,9 @@ def _parser() -> argparse.ArgumentParser:
                         help="tiny sizes, one repetition, no warm-up, targets not judged: "
                         "checks that every row can be measured")
     parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
+    parser.add_argument("--adversarial", action="store_true",
+                        help="only the rows of hostile inputs (issue 17): linear time on long runs of letters, "
+                        "many keys, many includes")
     return parser
 
 
@@ -68,8 +72,11 @@ def main(argv: list[str] | None = None) -> int:
             context.generator_flags = generator_flags(context)
             if context.generator_flags:
                 context.note(f"full regenerations run with {' '.join(context.generator_flags)}")
-            rows = [bench_check(context), bench_regenerate(context), *bench_scaling(context),
-                    bench_fresh_import(context), bench_in_process(context)]
+            if args.adversarial:
+                rows = bench_adversarial(context)
+            else:
+                rows = [bench_check(context), bench_regenerate(context), *bench_scaling(context),
+                        bench_fresh_import(context), bench_in_process(context), *bench_adversarial(context)]
         except BenchmarkError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_MISSED

@@ -1,5 +1,7 @@
+"""python -m generator: the command line, run as a program (see program.py)."""
+
 import sys
 
-from .cli import main
+from .program import run
 
-sys.exit(main())
+sys.exit(run())

@@ -40,6 +40,17 @@ REQUIRED_HINTS = {
     "into": "the name of the module the batch norm is folded into",
     "batch_norm": "the name of the batch norm module",
     "using": "the folding function, e.g. 'torch.nn.utils.fusion.fuse_conv_bn_eval'",
+    # QConfigMappings (qconfig_catalog.py, qconfig_reader.py)
+    "class": "a class's dotted path, e.g. 'torch.ao.quantization.observer.MinMaxObserver', or a constructor's name",
+    "activation": "the activation's constructor: a name, a class's dotted path or {class, with_args}",
+    "weight": "the weight's constructor: a name, a class's dotted path or {class, with_args}",
+    "object_types": "an array of {object, qconfig} entries",
+    "object": "a symbol, e.g. 'torch.nn.Linear', or {method = 'reshape'}",
+    "qconfig": "a qconfig: the name of a [qconfigs] table, 'None', or {activation, weight}",
+    "group": "the name of an [object_type_groups] table",
+    "regex": "a regular expression of module names, e.g. 'features\\..*'",
+    "module_name": "a module's name in the model, e.g. 'features.0'",
+    "index": "the index of the call among those of its object type in the module, e.g. 0",
 }
 
 

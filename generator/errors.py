@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-import contextlib
-from typing import Iterator, NamedTuple
+from typing import NamedTuple
 
 from .text import printable
 
@@ -61,20 +60,3 @@ class Reporter:
 
 class Terminated(SystemExit):
     """SIGTERM or SIGHUP: the run stops (and removes its temporary files)."""
-
-
-class ExitCalled(Exception):
-    """Code the run imports or calls (a user's module, function or fuser, torch)
-    called sys.exit: a failure of that input, never the run's own exit status."""
-
-
-@contextlib.contextmanager
-def running_user_code() -> Iterator[None]:
-    """Turn a SystemExit from code the run imports or calls into ExitCalled, so that
-    ``sys.exit(0)`` in a user's module cannot end a comparison as a silent success."""
-    try:
-        yield
-    except Terminated:
-        raise
-    except SystemExit as exit:
-        raise ExitCalled(f"it called sys.exit({exit.code!r})") from None

@@ -5,26 +5,56 @@ part of the group: ``parts`` (entries labelled with those parts), ``where``
 (only the for_each rows whose variable has one of the given values) and
 ``for_each`` (rows of its own, replacing the rows of the group's sections that
 use the same variables). Each entry is then read once per row and given the dtype
-configs, with its activation constraints applied.
+configs, with its activation constraints applied. Last, ``patterns`` keeps only
+the patterns it names, ``exclude_patterns`` leaves out those it names (see
+pattern_refs.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Any
 
-from .catalog import Catalog, OpGroup, Row, Section, read_rows
+from .catalog import Catalog, Entry, OpGroup, Row, Section, read_rows
 from .checks import Checker, key_path
 from .dtypes import with_activation_constraints
 from .entries import EntryReader, Scope
-from .model import DTypeConfig, Origin, PatternConfig
+from .model import DTypeConfig, MethodName, Origin, PatternConfig
+from .pattern_refs import labels, read_references, unknown_reference
 from .sources import Document
 from .suggest import one_of
+from .text import count as counted  # (expand() has a local named count)
 from .text import shown
 
-USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each")
+USE_KEYS = ("name", "dtype_configs", "parts", "where", "for_each", "patterns", "exclude_patterns")
 # A few kilobytes of for_each rows times pattern entries can ask for millions of
 # pattern configs; the largest backend torch ships has 227.
 MAX_PATTERN_ENTRIES = 100_000
+# Each dtype config of each pattern config is a line of the module: 1,000 rows
+# used with 1,000 dtype configs (a 73 KB spec) made a 52 MB module in 4 minutes.
+# Torch's backends have at most 404, the benchmarks' largest spec 40,000.
+MAX_DTYPE_CONFIG_ENTRIES = 100_000
+# What the pattern configs write besides their layout: names of symbols, tensor
+# methods and dtype configs, which rows can make long without adding lines. A
+# module is this plus a few hundred bytes per pattern config. Torch's backends
+# write at most 21,000 bytes of them, the benchmarks' largest spec 2,000,000.
+MAX_NAME_BYTES = 16_000_000
+
+
+@dataclass
+class OpGroupUse:
+    """One [[backend.op_groups]] table, and its pattern entries once expanded (a spec
+    that extends another may remove the use before, or edit its patterns after)."""
+
+    doc: Document
+    table: Any
+    key: str
+    entries: list[PatternConfig] | None = None
+
+    def expanded(self, expander: Expander) -> list[PatternConfig]:
+        if self.entries is None:
+            self.entries = expander.expand(self.doc, self.table, self.key)
+        return self.entries
 
 
 class Expander:
@@ -37,6 +67,8 @@ class Expander:
         self.derived: dict[tuple[str, str], DTypeConfig] = {}
         self.derived_names: dict[str, tuple[str, str]] = {}
         self.expanded = 0  # pattern configs the uses expanded to so far
+        self.dtype_config_entries = 0  # and the dtype configs they list
+        self.name_bytes = 0  # and the names they write
 
     # -- every group, as written -----------------------------------------------
 
@@ -84,15 +116,56 @@ class Expander:
             if self.expanded - count <= MAX_PATTERN_ENTRIES:  # reported at the use that crosses the limit
                 check.problem(doc, key, _too_many("the backend's op group uses"))
             return []
+        # Checked before the entries are built, and their names before rendering.
+        listed = count * len(configs)
+        self.dtype_config_entries += listed
+        if self.dtype_config_entries > MAX_DTYPE_CONFIG_ENTRIES:
+            if self.dtype_config_entries - listed <= MAX_DTYPE_CONFIG_ENTRIES:
+                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)}, each with {len(configs)} dtype "
+                              f"configs: {listed} dtype config entries{_so_far(listed, self.dtype_config_entries)}; a module may hold at most "
+                              f"{MAX_DTYPE_CONFIG_ENTRIES} (pattern configs x their dtype configs)")
+            return []
         entries = []
         for section, chosen in selected:
             for row in section.rows or (None,):
                 for entry in chosen:
                     if entry.part in parts:
                         entries.append(self.pattern_config(doc, group, section, entry.table, entry.key, row, configs, f"{key}.dtype_configs"))
+        found = [entry for entry in entries if entry is not None]
         if not entries:
             check.problem(doc, key, f"selects no pattern entry of op group {group.name!r}")
-        return [entry for entry in entries if entry is not None]
+        elif ("patterns" in use or "exclude_patterns" in use) and len(found) == len(entries):
+            found = self.select_patterns(doc, group, use, key, found)
+            if not found:
+                check.problem(doc, f"{key}.exclude_patterns", f"leaves out every pattern of this use of op group {group.name!r}")
+        written = sum(_name_bytes(entry) for entry in found)
+        self.name_bytes += written
+        if self.name_bytes > MAX_NAME_BYTES:
+            if self.name_bytes - written <= MAX_NAME_BYTES:
+                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)} that write {written} bytes of "
+                              f"names (symbols, methods, dtype configs){_so_far(written, self.name_bytes)}; the pattern configs of a "
+                              f"module may write at most {MAX_NAME_BYTES}")
+            return []
+        return found
+
+    def select_patterns(self, doc: Document, group: OpGroup, use: dict[str, Any], key: str, entries: list[PatternConfig]) -> list[PatternConfig]:
+        """The entries ``patterns`` keeps, or those ``exclude_patterns`` leaves; every
+        pattern named must be one the use expands to (with every other key applied)."""
+        if "patterns" in use and "exclude_patterns" in use:
+            self.checker.problem(doc, f"{key}.exclude_patterns", "expected one of 'patterns' (the patterns to keep) and 'exclude_patterns' (those to leave out), not both")
+            return entries
+        name = "patterns" if "patterns" in use else "exclude_patterns"
+        before = self.checker.reported
+        references = read_references(self.reader, doc, use[name], f"{key}.{name}")
+        known = labels(entries)
+        for reference in references:
+            if reference.pattern not in known:
+                self.checker.problem(doc, reference.key, unknown_reference(reference, known, f"this use of op group {group.name!r}"))
+        if self.checker.reported > before:
+            return entries
+        named = {reference.pattern for reference in references}
+        keep = name == "patterns"
+        return [entry for entry in entries if (entry.key in named) == keep]
 
     def group(self, doc: Document, name: Any, key: str) -> OpGroup | None:
         if name is None or not self.checker.check_type(doc, name, str, key):
@@ -235,6 +308,38 @@ def _hashable(value: Any) -> object:
     if isinstance(value, list):
         return ("array", tuple(_hashable(item) for item in value))
     return (type(value).__name__, value)
+
+
+def _expansion(configs: int, selected: list[tuple[Section, list[Entry]]]) -> str:
+    """``N pattern configs (R for_each rows x E pattern entries + ...)``."""
+    parts = []
+    for section, chosen in selected:
+        if chosen:
+            entries = f"{len(chosen)} pattern {'entry' if len(chosen) == 1 else 'entries'}"
+            parts.append(entries if section.rows is None else f"{counted(len(section.rows), 'for_each row')} x {entries}")
+    return f"{configs} pattern configs ({' + '.join(parts)})"
+
+
+def _so_far(this_use: int, total: int) -> str:
+    return "" if this_use == total else f" ({total} with the uses before it)"
+
+
+def _name_bytes(config: PatternConfig) -> int:
+    """Bytes of the names a pattern config writes: every symbol's own name (its
+    module is imported once), tensor method and dtype config."""
+    methods = []
+
+    def visit(value: object) -> None:
+        if isinstance(value, MethodName):
+            methods.append(value.name)
+        elif isinstance(value, tuple):
+            for item in value:
+                visit(item)
+
+    visit(config.pattern)
+    visit(config.pattern_complex_format)
+    names = [*(symbol.name for symbol in config.symbols()), *methods, *(dtype.name for dtype in config.dtype_configs)]
+    return sum(len(name) for name in names)  # identifiers: ASCII
 
 
 def _too_many(what: str) -> str:

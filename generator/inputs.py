@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import NamedTuple
 
 from .errors import Reporter
-from .sources import MAX_SPEC_BYTES, Document, Location, SpecFile, display_base, locate, read_bounded, read_document
+from .sources import MAX_SPEC_BYTES, MAX_TOTAL_BYTES, Document, Location, SpecFile, display_base, locate, read_bounded, read_document
 
 # Bounds the loader enforces with a message; here, exceeding one means "load it".
 MAX_EXTENDS = 8
@@ -59,7 +59,7 @@ def find_inputs(spec: str, output: Path | None) -> Inputs | None:
     raw = table.get("output") if isinstance(table, dict) else None
     if not isinstance(raw, str) or not raw.strip() or "\0" in raw:
         return None
-    default_output = location.path.parent / raw
+    default_output = location.directory / raw
     target = output if output is not None else default_output
     files = spec_files([(read.doc, read.includes) for read in chain], target)
     return Inputs(location, default_output, files, reader.documents)
@@ -73,9 +73,9 @@ def spec_files(chain: list[tuple[Document, list[Included]]], output: Path) -> tu
     ``chain`` holds each spec of the extends chain, the spec first, with its includes."""
     main = chain[0][0].location
     base = display_base(main.path if main.builtin is None else output)
-    found = [SpecFile(main.display(base), chain[0][0].content, "spec", main.identity)]
-    found += [SpecFile(doc.location.display(base), doc.content, "extends", doc.location.identity) for doc, _ in chain[1:]]
-    found += [SpecFile(at.display(base), content, "include", at.identity) for _, includes in chain for at, content in includes]
+    found = [SpecFile(main.display(base), chain[0][0].content, "spec", main.real_path)]
+    found += [SpecFile(doc.location.display(base), doc.content, "extends", doc.location.real_path) for doc, _ in chain[1:]]
+    found += [SpecFile(at.display(base), content, "include", at.real_path) for _, includes in chain for at, content in includes]
     return tuple(found)
 
 
@@ -86,6 +86,7 @@ class _ChainReader:
     def __init__(self) -> None:
         self.documents: dict[str, Document | bytes] = {}  # specs parsed, includes only read
         self.included: set[str] = set()
+        self.total_bytes = 0  # of every file read: past MAX_TOTAL_BYTES, the loader says so
 
     def chain(self, location: Location) -> list[_Read]:
         chain = [self.spec(location, [])]
@@ -108,13 +109,14 @@ class _ChainReader:
         own: set[str] = set()
         for reference in includes:
             included = self.locate(reference, location)
-            if included.identity in self.included and included.identity not in own:
+            identity = included.identity
+            if identity in self.included and identity not in own:
                 continue  # a file a base spec includes, named again
-            if included.identity in self.documents:
+            if identity in self.documents:
                 raise _Unusual  # included twice, or the spec itself: the loader says so
-            own.add(included.identity)
-            self.included.add(included.identity)
-            spec.includes.append((included, self.content(included)))
+            own.add(identity)
+            self.included.add(identity)
+            spec.includes.append((included, self.content(included, identity)))
         return spec
 
     def locate(self, reference: object, relative_to: Location) -> Location:
@@ -129,10 +131,11 @@ class _ChainReader:
         doc = read_document(location, Reporter())
         if doc is None:
             raise _Unusual
+        self.count(doc.size)
         self.documents[location.identity] = doc
         return doc
 
-    def content(self, location: Location) -> bytes:
+    def content(self, location: Location, identity: str) -> bytes:
         """An included file's bytes, as the digest covers them. It is not parsed:
         an include names no other file, and its content is all the digest needs."""
         try:
@@ -141,5 +144,11 @@ class _ChainReader:
             raise _Unusual from None
         if len(raw) > MAX_SPEC_BYTES:
             raise _Unusual
-        self.documents[location.identity] = raw
+        self.count(len(raw))
+        self.documents[identity] = raw
         return raw.replace(b"\r\n", b"\n")
+
+    def count(self, size: int) -> None:
+        self.total_bytes += size
+        if self.total_bytes > MAX_TOTAL_BYTES:
+            raise _Unusual

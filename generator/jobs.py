@@ -118,7 +118,7 @@ def plan(spec: str, output: Path | None, fast: bool) -> Job:
         name = Path(os.path.relpath(as_written, base)).as_posix()
     if output is None and not _inside(target, base):
         try:  # the value as the spec writes it
-            written = default_output.relative_to(location.path.parent).as_posix()
+            written = default_output.relative_to(location.directory).as_posix()
         except ValueError:  # an absolute path
             written = default_output.as_posix()
         raise UsageError(f"{files[0].display_path}: backend.output {written!r} is outside the project root ({base}); use -o to write there")

@@ -3,6 +3,7 @@ written as black writes them (so that black has nothing to change)."""
 
 from __future__ import annotations
 
+import math
 import re
 import textwrap
 
@@ -54,3 +55,12 @@ def docstring(text: str, indent: int = 4) -> str:
 def comment_text(text: str) -> str:
     """Text safe inside a ``#`` comment: one line, no control characters."""
     return text if text.isprintable() else repr(text)
+
+
+def number_literal(value: int | float) -> str:
+    """A number as torch's sources write it: small powers of two as 2**-k."""
+    if isinstance(value, float) and value > 0:
+        mantissa, exponent = math.frexp(value)
+        if mantissa == 0.5 and exponent - 1 <= -10:
+            return f"2**{exponent - 1}"
+    return repr(value)

@@ -21,18 +21,27 @@ from .catalog import Catalog, CatalogReader
 from .checks import DEFAULT_ROOTS, Checker, key_path
 from .dtypes import DTypeReader
 from .errors import Problem, Reporter, SpecError
-from .expand import Expander
+from .expand import Expander, OpGroupUse
 from .fusers import argument_key
 from .inputs import MAX_EXTENDS, MAX_INCLUDES, spec_files
 from .model import Backend, DTypeConfig, NamedFuser, PatternConfig, SpecFile, register
 from .names import collisions, fuser_argument_collisions
-from .sources import Document, Location, locate, read_document
+from .pattern_edits import PatternEdits
+from .qconfig_catalog import CATALOG_KEYS
+from .qconfig_model import module_names
+from .qconfig_reader import SPEC_MAPPING_KEYS, read_qconfig_mappings
+from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
 from .suggest import one_of
 from .text import shown
 
-SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups")
-INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups")
-BACKEND_KEYS = ("name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups", "remove_op_groups")
+SPEC_KEYS = ("include", "extends", "allowed_roots", "backend", "dtype_configs", "constraints", "fusers", "op_groups", *SPEC_MAPPING_KEYS)
+INCLUDE_KEYS = ("constraints", "dtype_configs", "fusers", "op_groups", *CATALOG_KEYS)
+BACKEND_KEYS = (
+    "name", "getter", "output", "torch_version", "torch_getter", "doc", "op_groups",
+    "remove_op_groups", "remove_patterns", "override_patterns",
+)
+# What only a spec that extends another may do to what it inherits.
+EDIT_KEYS = ("remove_op_groups", "remove_patterns", "override_patterns")
 BACKEND_REQUIRED = ("name", "getter", "output", "torch_version", "op_groups")
 # A spec that extends another inherits these; it must say where its own output goes
 # (and its doc and torch_getter describe torch's config, not the customized one).
@@ -69,6 +78,7 @@ class Loader:
         self.catalog = Catalog()
         self.seen: dict[str, str] = {}  # identity of every file read -> its name
         self.own_dtype_configs: list[str] = []  # declared by the specs, not by included files
+        self.total_bytes = 0  # of every file read (or reused), each once
 
     def load(self, reference: str) -> Backend:
         location = locate(reference)
@@ -132,7 +142,9 @@ class Loader:
                 if included.identity in self.seen:
                     # A file a base spec includes may be named again; nothing else may.
                     if included.identity in own or included.identity == location.identity or not self.shared_include(included):
-                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice")
+                        earlier = self.seen[included.identity].removesuffix(" (include)")
+                        same = "" if earlier == included.name else f" (it is the same file as {earlier})"
+                        self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice{same}")
                     continue
                 own.add(included.identity)
                 found = self.read(included, INCLUDE_KEYS)
@@ -156,14 +168,22 @@ class Loader:
         return found
 
     def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
-        found = self.read_before.get(location.identity)
+        identity = location.identity
+        found = self.read_before.get(identity)
         if isinstance(found, Document) and found.location == location:
             doc: Document | None = found
         else:  # not read yet, or read but not parsed (bytes), or read by another name
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                return None  # reported: nothing more is read
             doc = read_document(location, self.reporter, found if isinstance(found, bytes) else None)
         if doc is not None:
-            self.documents[location.identity] = doc
-            self.seen[location.identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
+            self.total_bytes += doc.size
+            if self.total_bytes > MAX_TOTAL_BYTES:
+                self.reporter.add(doc.name, "", f"the spec and the files it extends and includes are over {MAX_TOTAL_BYTES} bytes "
+                                  f"with this file; together they may be at most {MAX_TOTAL_BYTES} bytes")
+                return None
+            self.documents[identity] = doc
+            self.seen[identity] = location.name + (" (include)" if allowed is INCLUDE_KEYS else "")
             self.checker.check_keys(doc, doc.data, "", allowed)
         return doc
 
@@ -228,8 +248,9 @@ class Loader:
             return None
         required = ("output",) if "extends" in doc.data else BACKEND_REQUIRED
         check.check_keys(doc, table, "backend", BACKEND_KEYS, required=required)
-        if "remove_op_groups" in table and spec.base is None:
-            check.problem(doc, "backend.remove_op_groups", "only a spec that extends another can remove its op groups")
+        for name in EDIT_KEYS:
+            if name in table and spec.base is None:
+                check.problem(doc, f"backend.{name}", "only a spec that extends another can edit what it inherits; expected extends = \"<the spec to start from>\"")
         text: dict[str, str] = {}
         for name in ("name", "getter", "output", "torch_version", "doc"):
             for table_doc, found in tables:
@@ -245,9 +266,11 @@ class Loader:
             return None
         self.check_text(doc, text)
         torch_getter = check.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
-        entries: list[PatternConfig] = []
-        for use_doc, use, key in self.uses(chain):
-            entries.extend(expander.expand(use_doc, use, key))
+        entries = self.pattern_entries(chain, expander)
+        output = spec.doc.location.directory / text["output"]
+        includes = [inc for s in reversed(chain) for inc in s.includes]
+        base = self.files(chain, output)[1].display_path if len(chain) > 1 else None
+        mappings = read_qconfig_mappings(check, [s.doc for s in reversed(chain)], includes, self.catalog.incomplete, base)
         if self.reporter:
             return None
         pattern_configs, shadowed = register(entries)
@@ -257,7 +280,6 @@ class Loader:
         dtype_configs = (*present, *(config for config in used if config.name not in present_names))
         constraints = {c.name: c for config in dtype_configs for c in config.named_constraints()}
         fusers = {c.fuser_method.fuser.name: c.fuser_method.fuser for c in pattern_configs if isinstance(c.fuser_method, NamedFuser)}
-        output = spec.doc.location.path.parent / text["output"]
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
@@ -272,6 +294,7 @@ class Loader:
             shadowed=shadowed,
             files=self.files(chain, output),
             allowed_roots=self.checker.roots[len(DEFAULT_ROOTS) :],
+            qconfig_mappings=mappings,
         )
         for name, problem in collisions(backend):
             self.report_name(chain, backend, name, problem)
@@ -294,6 +317,10 @@ class Loader:
             if name in spec.doc.data.get("dtype_configs", {}):
                 self.checker.problem(spec.doc, key_path("dtype_configs", name), problem)
                 return
+        for found, _, origin in module_names(backend.qconfig_mappings):
+            if found == name:
+                self.reporter.add(origin.file, origin.key, problem)
+                return
         for kind, top in (("dtype config", "dtype_configs"), ("constraints", "constraints"), ("fuser", "fusers")):
             where = self.catalog.defined_in.get((kind, name.removeprefix("_") if kind == "fuser" else name))
             if where is not None:
@@ -315,10 +342,12 @@ class Loader:
         if "doc" in text and not text["doc"].strip():
             check.problem(doc, "backend.doc", "expected a sentence describing the backend")
 
-    def uses(self, chain: list[_Spec]) -> list[tuple[Document, Any, str]]:
-        """The op groups the backend uses, in order: the base's (minus those the
-        extending spec removes), then its own."""
-        uses: list[tuple[Document, Any, str]] = []
+    def pattern_entries(self, chain: list[_Spec], expander: Expander) -> list[PatternConfig]:
+        """The pattern entries of the op groups the backend uses, in order: the base's
+        (minus the uses and patterns the extending spec removes, with its overrides),
+        then its own. A use is expanded only once something needs its patterns."""
+        uses: list[OpGroupUse] = []
+        edits = PatternEdits(expander)
         for spec in reversed(chain):
             doc = spec.doc
             table = doc.data.get("backend")
@@ -327,16 +356,18 @@ class Loader:
             if "remove_op_groups" in table and spec.base is not None:
                 listed = self.checker.string_list(doc, table["remove_op_groups"], "backend.remove_op_groups") or []
                 removed = set(listed)
-                names = [name for _, use, _ in uses if isinstance(use, dict) and isinstance(name := use.get("name"), str)]
+                names = [name for use in uses if isinstance(use.table, dict) and isinstance(name := use.table.get("name"), str)]
                 known = set(names)
                 for index, name in enumerate(listed):
                     if name not in known:
                         self.checker.problem(doc, key_path("backend.remove_op_groups", index), f"{spec.base.doc.name} uses no op group {shown(name)}; {one_of(names, name)}")
-                uses = [u for u in uses if not (isinstance(u[1], dict) and u[1].get("name") in removed)]
+                uses = [use for use in uses if not (isinstance(use.table, dict) and use.table.get("name") in removed)]
+            if spec.base is not None and ("remove_patterns" in table or "override_patterns" in table):
+                edits.apply(doc, table, spec.base.doc.name, [use.expanded(expander) for use in uses])
             own = table.get("op_groups", [])
             if self.checker.check_type(doc, own, list, "backend.op_groups"):
-                uses.extend((doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
-        return uses
+                uses.extend(OpGroupUse(doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
+        return [entry for use in uses for entry in use.expanded(expander)]
 
     def default_doc(self, name: str, chain: list[_Spec], output: Path) -> str:
         if len(chain) == 1:

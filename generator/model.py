@@ -7,7 +7,10 @@ already been validated, so the renderer never has to check anything.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Union
+from typing import TYPE_CHECKING, Union
+
+if TYPE_CHECKING:
+    from .qconfig_model import QConfigMappingDef
 
 from .sources import SpecFile
 
@@ -339,3 +342,5 @@ class Backend:
     files: tuple[SpecFile, ...]
     # Extra top-level modules symbols may come from (besides torch and operator).
     allowed_roots: tuple[str, ...] = ()
+    # The QConfigMappings the module also defines (qconfig_model.py), in spec order.
+    qconfig_mappings: tuple[QConfigMappingDef, ...] = ()

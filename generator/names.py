@@ -15,9 +15,13 @@ import sys
 from dataclasses import dataclass
 
 from .model import ArgumentShape, Backend, FuserDef, NamedFuser, NodeAt, NodesAt, SequentialFuser, Symbol
+from .qconfig_model import module_names
 
 BACKEND_CONFIG_MODULE = "torch.ao.quantization.backend_config"
 BACKEND_CONFIG_NAMES = ("BackendConfig", "BackendPatternConfig", "DTypeConfig", "DTypeWithConstraints", "ObservationType")
+# What a module with QConfigMappings imports from torch.ao.quantization.
+QCONFIG_MODULE = "torch.ao.quantization"
+QCONFIG_NAMES = ("QConfig", "QConfigMapping")
 
 # Modules imported under a short alias, as torch's backend_config files do.
 ALIASES = {
@@ -37,10 +41,13 @@ FROM_IMPORTED = (
     "torch.ao.quantization.fuser_method_mappings",
     "torch.ao.quantization.utils",
     "torch.nn.utils.fusion",
+    # Observer and fake-quantize classes, as torch's qconfig.py imports them.
+    "torch.ao.quantization.observer",
+    "torch.ao.quantization.fake_quantize",
 )
 # Names the module's own helpers and typing imports take.
 HELPER_NAMES = ("_sequential_fuser", "_node_at", "_nodes_at")
-FIXED_NAMES = ("importlib", "Any", "Callable", "torch", "operator", *BACKEND_CONFIG_NAMES)
+FIXED_NAMES = ("importlib", "Any", "Callable", "torch", "operator", *BACKEND_CONFIG_NAMES, *QCONFIG_NAMES)
 # Python's builtins: the module's own code uses some (tuple, list and bool in
 # annotations, type, AssertionError and NotImplementedError in fusers), and a
 # module-level name that shadows one is a lint finding (ruff A001) even where it
@@ -179,6 +186,7 @@ class ImportPlan:
 def used_symbols(backend: Backend) -> list[Symbol]:
     found = [symbol for config in backend.pattern_configs for symbol in config.symbols()]
     found += [symbol for fuser in backend.fusers for symbol in fuser.symbols()]
+    found += [symbol for mapping in backend.qconfig_mappings for symbol in mapping.symbols()]
     return found
 
 
@@ -282,6 +290,7 @@ def _all_spec_names(backend: Backend) -> list[tuple[str, str]]:
     found += [(c.name, f"constraints {c.name!r}") for c in backend.constraints if c.name]
     found += [(c.name, f"dtype config {c.name!r}" if c.base is None else f"the dtype config derived from {c.base!r} with {c.activation_constraints!r}") for c in backend.dtype_configs]
     found += [(fuser_function(f.name), f"the function of fuser {f.name!r}") for f in backend.fusers]
+    found += [(name, what) for name, what, _ in module_names(backend.qconfig_mappings)]
     return found
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import hashlib
 import os
 import re
 import signal
@@ -102,7 +103,7 @@ def write_output(path: Path, content: str, force: bool = False) -> bool:
         import tempfile  # not on the fast path
 
         with _signals_deferred():
-            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
+            handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=f".{temporary_stem(target)}.{os.getpid()}.", suffix=TEMPORARY_SUFFIX)
         # Held until the rename: another run removes the file only when it can take
         # this lock, i.e. when the process that made it is gone.
         _lock(handle, blocking=True)
@@ -122,6 +123,28 @@ def write_output(path: Path, content: str, force: bool = False) -> bool:
 
 
 _TEMPORARY = re.compile(r"\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[^.]+" + re.escape(TEMPORARY_SUFFIX) + r"\Z")
+# What a temporary name adds to the stem: dots, a process ID of up to 10 digits,
+# mkstemp's 8 random characters and the suffix.
+_TEMPORARY_EXTRA = len(f"..{9_999_999_999}.{'x' * 8}{TEMPORARY_SUFFIX}")
+
+
+def temporary_stem(target: Path) -> str:
+    """The output's name as its temporary files carry it: whole when the temporary
+    name fits the directory's NAME_MAX, else cut, with a digest of the whole name,
+    so that an output name of up to NAME_MAX bytes can be written."""
+    room = _name_max(target.parent) - _TEMPORARY_EXTRA
+    raw = os.fsencode(target.name)
+    if len(raw) <= room:
+        return target.name
+    digest = hashlib.sha256(raw).hexdigest()[:16]
+    return raw[: room - len(digest) - 1].decode("utf-8", "ignore") + "~" + digest  # (a character cut in two is dropped)
+
+
+def _name_max(directory: Path) -> int:
+    try:
+        return os.pathconf(directory, "PC_NAME_MAX")
+    except (OSError, ValueError):  # not there yet, or no such limit known
+        return 255
 
 
 def _target(path: Path) -> Path:
@@ -149,9 +172,10 @@ def remove_stale_temporaries(target: Path) -> None:
         names = os.listdir(target.parent)
     except OSError:
         return
+    stem = temporary_stem(target)
     for name in names:
         match = _TEMPORARY.match(name)
-        if match is None or match["name"] != target.name:
+        if match is None or match["name"] != stem:
             continue
         stale = target.parent / name
         try:

@@ -11,7 +11,6 @@ configs, with ENTRIES_MARKER where they go, and one piece per pattern config.
 
 from __future__ import annotations
 
-import math
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -21,7 +20,7 @@ from pathlib import Path
 import jinja2
 
 from .fuser_code import fuser_code
-from .literals import LINE_LENGTH, comment_text, docstring, string_literal
+from .literals import LINE_LENGTH, comment_text, docstring, number_literal, string_literal
 from .model import (
     SYMBOL_FIELDS,
     Backend,
@@ -38,6 +37,7 @@ from .model import (
 from .names import (
     BACKEND_CONFIG_MODULE,
     BACKEND_CONFIG_NAMES,
+    QCONFIG_MODULE,
     ImportPlan,
     fuser_function,
     is_stdlib,
@@ -46,6 +46,7 @@ from .names import (
     used_symbols,
 )
 from .packaged import templates_dir
+from .qconfig_render import MAPPING_TEMPLATE, mapping_view
 
 MODULE_TEMPLATE = "backend_config.py.j2"
 ENTRY_TEMPLATE = "pattern_config.py.j2"
@@ -102,11 +103,16 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
     comment lines (see output.py)."""
     plan = plan_imports(used_symbols(backend))
     helpers = needs_helpers(backend)
+    mappings = mapping_view(backend, plan)
     constants = [*(_constraints_constant(c) for c in backend.constraints), *(_constant(c) for c in backend.dtype_configs)]
+    constants += [_Constant(name, expression, comment) for name, expression, comment in mappings.constants]
+    getter_template = environment().get_template(MAPPING_TEMPLATE)
     module = environment().get_template(MODULE_TEMPLATE).render(
         header=header,
         stdlib_imports=_stdlib_imports(plan, helpers),
-        imports=_third_party_imports(plan, _backend_config_names(backend)),
+        imports=_third_party_imports(plan, _backend_config_names(backend), mappings.import_names),
+        qconfig_mappings=[getter_template.render(**getter) for getter in mappings.getters],
+        untyped_calls="QConfig" in mappings.import_names,
         all_names_marker=ALL_NAMES_MARKER,
         constants_marker=CONSTANTS_MARKER if constants else None,
         helpers=helpers,
@@ -123,7 +129,9 @@ def render(backend: Backend, header: list[str]) -> RenderedModule:
         module,
         entries,
         has_entries=bool(backend.pattern_configs),
-        all_names=_sorted_names([backend.getter, *(c.name for c in backend.constraints if c.name), *(c.name for c in backend.dtype_configs)]),
+        all_names=_sorted_names(
+            [backend.getter, *(c.name for c in backend.constraints if c.name), *(c.name for c in backend.dtype_configs), *mappings.names]
+        ),
         constants=["".join(f"# {line}\n" for line in c.comment) + f"{c.name} = {c.expression}\n" for c in constants],
     )
 
@@ -155,12 +163,14 @@ def _stdlib_imports(plan: ImportPlan, helpers: dict[str, bool]) -> list[str]:
     return straight + sorted((line for line in lines if line.startswith("from ")), key=str.lower)
 
 
-def _third_party_imports(plan: ImportPlan, backend_config_names: tuple[str, ...]) -> list[str]:
+def _third_party_imports(plan: ImportPlan, backend_config_names: tuple[str, ...], qconfig_names: tuple[str, ...] = ()) -> list[str]:
     """``import`` lines, then ``from ... import`` lines, each sorted by module, as isort does."""
     straight = [(module, f"import {module}") for module in plan.plain if not is_stdlib(module)]
     straight += [(module, f"import {module} as {alias}") for module, alias in plan.aliased]
     lines = [line for _, line in sorted(straight, key=lambda item: item[0].lower())]
     from_imports = [*plan.from_imports, (BACKEND_CONFIG_MODULE, backend_config_names)]
+    if qconfig_names:
+        from_imports.append((QCONFIG_MODULE, qconfig_names))
     # Without brackets: black puts the names on one line when they fit, as a person
     # writes them (``from torch import nn``), and one per line when they do not.
     return lines + [f"from {module} import {', '.join(names)}" for module, names in sorted(from_imports)]
@@ -190,13 +200,7 @@ def _dtype(name: str | None) -> str:
     return "None" if name is None else f"torch.{name}"
 
 
-def _number(value: int | float) -> str:
-    """A bound as torch's sources write it: small powers of two as 2**-k."""
-    if isinstance(value, float) and value > 0:
-        mantissa, exponent = math.frexp(value)
-        if mantissa == 0.5 and exponent - 1 <= -10:
-            return f"2**{exponent - 1}"
-    return repr(value)
+_number = number_literal  # a bound as torch's sources write it
 
 
 def _constraints_arguments(dtype: DTypeWithConstraints) -> str:

@@ -1,7 +1,8 @@
 """Resolve the symbols a spec names against the installed Python packages.
 
 Generation never imports what a spec names; ``--resolve``, ``--verify`` and the
-tests do, through this module.
+tests do, through this module: ``resolution`` in the child process (the modules a
+spec names are the user's code, see isolation.py), ``missing_symbols`` in the parent.
 """
 
 from __future__ import annotations
@@ -10,8 +11,10 @@ import importlib
 import importlib.util
 from typing import Any
 
-from .errors import running_user_code
+from .child_limits import Limits
+from .isolation import run_each
 from .model import Backend, Origin, Symbol
+from .user_code import running_user_code
 
 
 def resolve(symbol: Symbol) -> Any:
@@ -23,7 +26,7 @@ def resolve(symbol: Symbol) -> Any:
 def problem(symbol: Symbol) -> str | None:
     """Why ``symbol`` does not resolve, or None when it does."""
     try:
-        with running_user_code():
+        with running_user_code(f"importing {symbol.module}"):
             module = importlib.import_module(symbol.module)
     except ImportError as error:
         return f"cannot import {symbol.module} ({error})"
@@ -46,21 +49,45 @@ def symbol_origins(backend: Backend) -> dict[str, Origin]:
     return found
 
 
-def missing_symbols(backend: Backend) -> list[str]:
+def resolution(path: str) -> list[str] | None:
+    """Whether the symbol ``path`` resolves, as JSON data: None when it does,
+    ``["absent", root]`` when its top-level package is not installed, else
+    ``["problem", why]`` (in the child process)."""
+    symbol = Symbol(path)
+    root = symbol.module.split(".")[0]
+    if importlib.util.find_spec(root) is None:
+        return ["absent", root]
+    found = problem(symbol)
+    return None if found is None else ["problem", found]
+
+
+def missing_symbols(backends: list[Backend], limits: Limits) -> list[str]:
     """Each symbol that does not resolve, with the spec file and key that name it; a
-    top-level package that is not installed at all is one message, not one per symbol."""
+    top-level package that is not installed at all is one message per spec, not one
+    per symbol. The symbols of every spec are imported in one child process; one
+    whose import ends it is reported with how."""
+    paths = list(dict.fromkeys(path for backend in backends for path in symbol_origins(backend)))
+    run = run_each("resolve", paths, limits)
+    resolved = dict(zip(paths, run.results))
     missing = []
-    absent: set[str] = set()
-    for path, origin in symbol_origins(backend).items():
-        symbol = Symbol(path)
-        root = symbol.module.split(".")[0]
-        if root in absent:
-            continue
-        if importlib.util.find_spec(root) is None:
-            absent.add(root)
-            missing.append(f"{origin.file}: {origin.key}: {path}: {root} is not installed; resolving a spec's symbols needs it importable here")
-            continue
-        found = problem(symbol)
-        if found:
-            missing.append(f"{origin.file}: {origin.key}: {path}: {found}")
+    for backend in backends:
+        absent: set[str] = set()
+        for path, origin in symbol_origins(backend).items():
+            if path not in resolved:
+                continue  # not done: the child stopped (below)
+            answer, failure = resolved[path]
+            where = f"{origin.file}: {origin.key}: {path}"
+            if failure is not None:
+                missing.append(f"{where}: {failure.detail}")
+            elif answer is None:
+                continue
+            elif not (isinstance(answer, list) and len(answer) == 2 and answer[0] in ("absent", "problem") and isinstance(answer[1], str)):
+                missing.append(f"{where}: the child process answered {str(answer)[:80]!r}, not a resolution")
+            elif answer[0] == "problem":
+                missing.append(f"{where}: {answer[1]}")
+            elif answer[1] not in absent:
+                absent.add(answer[1])
+                missing.append(f"{where}: {answer[1]} is not installed; resolving a spec's symbols needs it importable here")
+    if run.stopped is not None:
+        missing.append(run.stopped.line("--resolve"))
     return missing

@@ -14,7 +14,6 @@ import math
 import os
 import re
 import stat
-import sys
 import tomllib
 from pathlib import Path, PurePosixPath
 from typing import Any, NamedTuple
@@ -24,6 +23,9 @@ from .packaged import builtin_root
 from .text import shown
 
 MAX_SPEC_BYTES = 1_000_000
+# All the files of one spec together (it, the specs it extends, their includes):
+# a few files of MAX_SPEC_BYTES, not thousands (the loader's MAX_INCLUDES).
+MAX_TOTAL_BYTES = 4_000_000
 # Deeper than any real spec (a nested pattern inside an op group is ~10 levels);
 # bounds the recursion of the TOML parser and of every reader after it.
 MAX_NESTING = 32
@@ -83,10 +85,30 @@ class Location(NamedTuple):  # see Note [No dataclasses on the fast path]
         """How generated files name it: a builtin reference or a project-relative path."""
         return f"{BUILTIN_PREFIX}{self.builtin}" if self.builtin is not None else display_path(self.path, base)
 
+    # Each of these asks the file system: callers in loops keep the answer.
     @property
     def identity(self) -> str:
-        """The same file reached by two names has one identity."""
+        """The same file reached by any name (a symlink, a hard link, a bind mount)
+        has one identity: its device and inode; its real path while there is no
+        file to inspect."""
+        try:
+            info = os.stat(self.path)
+        except (OSError, ValueError):
+            return self.real_path
+        return f"{info.st_dev}:{info.st_ino}"
+
+    @property
+    def real_path(self) -> str:
         return os.path.realpath(self.path)
+
+    @property
+    def directory(self) -> Path:
+        """Where the file's relative references (include, extends, backend.output)
+        start from: the real file's directory, so that a spec named through a
+        symlink reads the files it names itself, as its header says. (Only the
+        last part of the path needs resolving: the system resolves directories,
+        `..` included, as realpath does.)"""
+        return Path(self.real_path).parent if os.path.islink(self.path) else self.path.parent
 
 
 def locate(reference: str, relative_to: Location | None = None) -> Location | str:
@@ -99,7 +121,7 @@ def locate(reference: str, relative_to: Location | None = None) -> Location | st
         return _builtin(reference[len(BUILTIN_PREFIX) :])
     if relative_to is not None and relative_to.builtin is not None and not os.path.isabs(reference):
         return _builtin((PurePosixPath(relative_to.builtin).parent / reference).as_posix())
-    base = relative_to.path.parent if relative_to is not None else Path()
+    base = relative_to.directory if relative_to is not None else Path()
     return Location(base / reference)
 
 
@@ -150,6 +172,7 @@ class Document(NamedTuple):
     name: str  # how messages name it
     data: dict[str, Any]
     content: bytes  # line endings normalized: what the inputs digest covers
+    size: int = 0  # bytes read
 
 
 class SpecFile(NamedTuple):
@@ -283,10 +306,9 @@ def read_document(location: Location, reporter: Reporter, raw: bytes | None = No
     except UnicodeDecodeError as error:
         reporter.add(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
         return None
-    deep_key = _deep_dotted_key(text)
-    if deep_key is not None:
-        # tomllib's time and memory grow with the square of a key's parts: refuse before parsing.
-        reporter.add(name, "", f"a dotted key of more than {MAX_NESTING} parts; a spec may nest at most {MAX_NESTING} deep", deep_key)
+    refused = _refused_before_parsing(text)
+    if refused is not None:
+        reporter.add(name, "", refused[1], refused[0])
         return None
     try:
         data = tomllib.loads(text, parse_float=_parse_float)
@@ -300,14 +322,8 @@ def read_document(location: Location, reporter: Reporter, raw: bytes | None = No
         # Arrays or inline tables nested deeper than tomllib's recursion can follow.
         reporter.add(name, "", f"values nest too deep to parse; a spec may nest at most {MAX_NESTING} deep")
         return None
-    except ValueError as error:
-        # Python refuses to convert integers of thousands of digits.
-        long_number = _long_number(text)
-        if long_number is None:
-            reporter.add(name, "", f"cannot parse: {shown(str(error))}")
-        else:
-            line = text.count("\n", 0, long_number.start()) + 1
-            reporter.add(name, "", f"an integer of {len(long_number[0].replace('_', ''))} digits; expected integers within 64 bits ({_INT64_TEXT})", line)
+    except ValueError as error:  # pragma: no cover - the scan refuses the integers int() would
+        reporter.add(name, "", f"cannot parse: {shown(str(error))}")
         return None
     except MemoryError:
         reporter.add(name, "", f"too large to parse; a spec may be at most {MAX_SPEC_BYTES} bytes")
@@ -316,27 +332,54 @@ def read_document(location: Location, reporter: Reporter, raw: bytes | None = No
     if depth > MAX_NESTING:
         reporter.add(name, "", f"values nest {depth} deep; a spec may nest at most {MAX_NESTING} deep")
         return None
-    return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"))
+    return Document(location, name, data, text.replace("\r\n", "\n").encode("utf-8"), len(raw))
 
 
-# MAX_NESTING + 1 key parts in a row: bare or quoted.
-_DOTTED_KEY = re.compile(r"""(?:(?:[A-Za-z0-9_-]+|"(?:[^"\\\n]|\\.)*"|'[^'\n]*')[ \t]*\.[ \t]*){%d,}""" % MAX_NESTING)
-_STRINGS_AND_COMMENTS = re.compile(r'"""[\s\S]*?"""|\'\'\'[\s\S]*?\'\'\'|"(?:[^"\\\n]|\\.)*"|\'[^\'\n]*\'|#[^\n]*')
+# Note [The scan before parsing]
+# tomllib's time and memory grow with the square of a dotted key's parts (20,000
+# parts: 9 s and 2.3 GB), and Python converts an integer of thousands of digits
+# slowly, or not at all. One pass over the text finds both before tomllib runs.
+# It reads the text as tokens, each consumed once, left to right: strings and
+# comments (skipped whole: they may hold dots and digits), integer literals, and
+# runs of key parts joined by dots. Every pattern is possessive (it never
+# backtracks), a run of key parts starts only where a key can (not after a key
+# character, a dot or a quote), and a string that is not closed ends where
+# tomllib stops reading it, so the scan is linear whatever the text (tomllib then
+# reports what is malformed). Refused: integers of more digits than any 64-bit
+# integer has (64, in binary), and keys of more parts than MAX_NESTING.
+MAX_INTEGER_DIGITS = 64
+_KEY_CHARACTER = r"A-Za-z0-9_\-"
+_BASIC_STRING = r'"(?:[^"\\\n]++|\\[^\n])*+"?+'
+_LITERAL_STRING = r"'[^'\n]*+'?+"
+_KEY_PART = rf"(?:[{_KEY_CHARACTER}]++|{_BASIC_STRING}|{_LITERAL_STRING})"
+_LONG = "{%d,}+" % (MAX_INTEGER_DIGITS + 1)
+_SCAN = re.compile(
+    r'"""(?:[^"\\]++|\\[\s\S]|""?+(?!"))*+(?:"{3,5}+)?+'
+    r"|'''(?:[^']++|''?+(?!'))*+(?:'{3,5}+)?+"
+    # Not followed by = or a dot: a key of digits, or a float, is not an integer.
+    rf"|(?P<integer>(?<![{_KEY_CHARACTER}.])[+-]?+(?:0x[0-9A-Fa-f_]{_LONG}|0o[0-7_]{_LONG}|0b[01_]{_LONG}|[0-9_]{_LONG})"
+    rf"(?![{_KEY_CHARACTER}.]|[ \t]*+[=.]))"
+    rf"|(?P<key>(?<![{_KEY_CHARACTER}.\"']){_KEY_PART}(?:[ \t]*+\.[ \t]*+{_KEY_PART}){{{MAX_NESTING},}}+)"
+    rf"|{_BASIC_STRING}|{_LITERAL_STRING}|#[^\n]*+"
+)
 
 
-def _deep_dotted_key(text: str) -> int | None:
-    """The line of the first key (or table header) of more than MAX_NESTING dotted
-    parts, found in linear time; strings and comments, which may hold dots, are
-    blanked out first, when the raw text has such a run at all."""
-    if _DOTTED_KEY.search(text) is None:
-        return None
-
-    def blank(token: re.Match[str]) -> str:
-        return ("" if token[0].startswith("#") else '""') + "\n" * token[0].count("\n")
-
-    stripped = _STRINGS_AND_COMMENTS.sub(blank, text)
-    found = _DOTTED_KEY.search(stripped)
-    return None if found is None else stripped.count("\n", 0, found.start()) + 1
+def _refused_before_parsing(text: str) -> tuple[int, str] | None:
+    """(line, message) for the first integer or dotted key that must not reach the
+    parser (see Note [The scan before parsing]), or None."""
+    for token in _SCAN.finditer(text):
+        kind = token.lastgroup
+        if kind is None:
+            continue  # a string or a comment
+        line = text.count("\n", 0, token.start()) + 1
+        if kind == "key":
+            return line, f"a dotted key of more than {MAX_NESTING} parts; a spec may nest at most {MAX_NESTING} deep"
+        digits = token[0].lstrip("+-")
+        digits = digits[2:] if digits[1:2] in ("x", "o", "b") else digits
+        count = len(digits.replace("_", ""))
+        if count > MAX_INTEGER_DIGITS:  # else underscores made it long: tomllib reads it
+            return line, f"an integer of {count} digits; expected integers within 64 bits ({_INT64_TEXT})"
+    return None
 
 
 def _is_utf8(text: str) -> bool:
@@ -346,15 +389,6 @@ def _is_utf8(text: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _long_number(text: str) -> re.Match[str] | None:
-    """The first run of digits longer than Python converts from text."""
-    limit = sys.get_int_max_str_digits() or 4300
-    for found in re.finditer(r"[0-9][0-9_]*", text):
-        if len(found[0]) > limit and len(found[0].replace("_", "")) > limit:
-            return found
-    return None
 
 
 def _value_depth(data: Any) -> int:

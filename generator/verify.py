@@ -1,76 +1,177 @@
-"""``--verify``: compare a spec's generated config with the installed torch's own (needs torch).
+"""``--verify``: compare a spec's generated config with the installed torch's own.
 
 OLD is the spec, as its generated module builds it; NEW is ``backend.torch_getter``
 of the installed torch. The comparison and the report are the ``diff`` command's
-(generator/compare/).
+(generator/compare/). Both configs are built and described in a child process
+(tasks.verify); this process imports neither torch nor the code it runs.
 """
 
 from __future__ import annotations
 
-# Importing these imports torch: generator/cli.py reports its absence.
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from . import isolation
+from .child_limits import Limits
+from .compare.codec import CodecError, decode_config
 from .compare.differ import compare
-from .compare.sides import (
-    SideBuildError,
-    SideError,
-    describe_sides,
-    installed_torch,
-    load_function_side,
-    load_generated,
-)
-from .compare.text_report import text_report
+from .compare.spec_module import SpecModule
+from .compare.text_report import text_report, wrapped
+from .jobs import Job
 from .model import Backend
+from .packaged import builtin_root
+from .text import count, printable
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
 EXIT_BAD_INPUT = 2
 
 
-def verify_source(backend: Backend, source: str) -> int:
-    """Run the generated ``source``, compare its config with torch's, print the report.
-    Returns the exit status: 0 same, 1 different, 2 torch's getter cannot be called."""
-    spec = backend.files[0].display_path
-    try:
-        ours = load_generated(backend, source, spec, "spec")
-    except SideBuildError as error:
-        for line in error.lines:
-            print(f"error: {line}")
+@dataclass
+class Tally:
+    """The verdicts of a run over several specs, told once at its end."""
+
+    equal: int = 0
+    different: int = 0
+    errors: int = 0
+    not_compared: int = 0  # no torch_getter
+    outdated: list[str] = field(default_factory=list)  # equal specs that target another torch
+    release: str = ""  # the installed torch's, as the child found it
+
+    def line(self) -> str:
+        parts = [f"{self.equal} equal", f"{self.different} {'differs' if self.different == 1 else 'differ'}", count(self.errors, "error")]
+        if self.not_compared:
+            parts.append(f"{self.not_compared} without a torch_getter")
+        return f"verified {count(sum((self.equal, self.different, self.errors, self.not_compared)), 'spec')}: {', '.join(parts)}"
+
+    def report(self) -> list[str]:
+        """The run's last lines: one note for every equal spec that targets another
+        torch, then the tally."""
+        lines = []
+        if self.outdated:
+            verb = "targets" if len(self.outdated) == 1 else "target"
+            lines += wrapped(
+                f"note: {count(len(self.outdated), 'equal spec')} ({', '.join(self.outdated)}) {verb} another "
+                f'torch than the installed {self.release}: set backend.torch_version = "{self.release}" in them'
+            )
+        return [*lines, self.line()]
+
+
+def verify_jobs(jobs: list[Job], limits: Limits) -> int:
+    """Compare each job's generated module with torch's config, printing a report
+    each; several specs are separated by a blank line and end with a tally. The
+    modules and torch's getters run in a child process (generator/isolation.py).
+    Returns the exit status: 0 same, 1 different, 2 a torch getter cannot be called
+    or the child ended without an answer."""
+    items = []
+    for job in jobs:
+        assert job.backend is not None
+        getter = job.backend.torch_getter
+        module = SpecModule.of(job.backend).to_json()
+        items.append({"spec": _spec(job), "module": module, "source": job.source, "torch_getter": getter and getter.path})
+    run = isolation.run_each("verify", items, limits)
+    several = len(jobs) > 1
+    tally = Tally()
+    status = EXIT_SAME
+    for number, (job, (answer, failure)) in enumerate(zip(jobs, run.results)):
+        if number:
+            print()
+        if failure is not None:
+            print(printable(f"error: {failure.line(_spec(job))}"), file=sys.stderr)
+            tally.errors += 1
+            status = max(status, EXIT_BAD_INPUT)
+            continue
+        try:
+            status = max(status, _report(job, answer, tally, several))
+        except (isolation.BadAnswer, CodecError, ValueError) as error:
+            print(printable(f"error: {_spec(job)}: the child process did not answer with a comparison ({error})"), file=sys.stderr)
+            tally.errors += 1
+            status = max(status, EXIT_BAD_INPUT)
+    if run.stopped is not None:
+        print(printable(f"error: {run.stopped.line('--verify')}"), file=sys.stderr)
+        tally.errors += len(jobs) - len(run.results)
+        status = max(status, EXIT_BAD_INPUT)
+    if several:
+        print()
+        for line in tally.report():
+            print(printable(line))
+    return status
+
+
+def _spec(job: Job) -> str:
+    assert job.backend is not None
+    return job.backend.files[0].display_path
+
+
+def _report(job: Job, answer: object, tally: Tally, several: bool) -> int:
+    """Print what the child found for one spec and count it in ``tally``; its exit
+    status. In a run of ``several`` specs the advice for an equal spec that targets
+    another torch is left to the tally."""
+    backend = job.backend
+    assert backend is not None
+    if not isinstance(answer, dict):
+        raise isolation.BadAnswer("expected an object")
+    spec = _spec(job)
+    release = isolation.answer_field(answer, "torch", str)
+    tally.release = release
+    if "build_errors" in answer:
+        for line in isolation.answer_lines(answer, "build_errors"):
+            print(printable(f"error: {line}"))
+        tally.errors += 1
         return EXIT_DIFFERENT
+    patterns = isolation.answer_field(answer, "patterns", int)
     if backend.torch_getter is None:
-        print(f"{spec}: builds {len(ours.config.configs)} pattern configs; no torch_getter to compare with")
-        for missing in ours.missing:
-            print(f"error: {missing} (torch {installed_torch()})")
-        return EXIT_DIFFERENT if ours.missing else EXIT_SAME
+        print(f"{spec}: builds {patterns} pattern configs; no torch_getter to compare with")
+        missing = isolation.answer_lines(answer, "missing")
+        for line in missing:
+            print(printable(f"error: {line} (torch {release})"))
+        tally.not_compared += 1
+        return EXIT_DIFFERENT if missing else EXIT_SAME
     getter = backend.torch_getter.path
-    module, _, function = getter.rpartition(".")
-    try:
-        theirs = load_function_side(module, function, f"{getter}()", "torch's own config", installed_torch())
-    except SideError as error:
-        for line in error.lines:
-            print(f"error: {spec}: backend.torch_getter: {line}")
+    if "getter_errors" in answer:
+        for line in isolation.answer_lines(answer, "getter_errors"):
+            print(printable(f"error: {spec}: backend.torch_getter: {line}"))
+        tally.errors += 1
         return EXIT_BAD_INPUT
-    comparison = compare(*describe_sides(ours, theirs))
-    notes = _version_notes(backend.torch_version, comparison.equal)
+    ours, theirs = (decode_config(data) for data in isolation.answer_field(answer, "descriptions", list))
+    comparison = compare(ours, theirs)
+    notes = _version_notes(backend, release, comparison.equal)
     if comparison.equal:
-        print(
+        tally.equal += 1
+        same = (
             f"{spec} (torch_version {backend.torch_version}): same as {getter}() of the installed torch "
-            f"{installed_torch()}: {len(ours.config.configs)} pattern configs, every field equal"
+            f"{release}: {patterns} pattern configs, every field equal"
         )
-        for note in notes:
-            print(f"note: {note}")
+        print(*(printable(line) for line in wrapped(same)), sep="\n")
+        if notes and several:
+            tally.outdated.append(spec)
+        for note in notes if not several else ():
+            print(*(printable(line) for line in wrapped(f"note: {note}")), sep="\n")
         return EXIT_SAME
+    tally.different += 1
     print(text_report(comparison, notes), end="")
     return EXIT_DIFFERENT
 
 
-def _version_notes(spec_version: str, equal: bool) -> list[str]:
-    """What to do when the installed torch is not the release the spec targets."""
-    release = installed_torch()
+def _ours(backend: Backend) -> bool:
+    """Whether the spec is one of this project's own (shipped with the generator),
+    whose torch release the test suite pins too."""
+    path = Path(backend.files[0].identity) if backend.files[0].identity else None
+    return path is not None and path.resolve().is_relative_to(builtin_root().resolve())
+
+
+def _version_notes(backend: Backend, release: str, equal: bool) -> list[str]:
+    """What to do when the installed torch (``release``) is not the release the spec
+    targets: one line, which says to update the test pin only for this project's
+    own specs."""
+    spec_version = backend.torch_version
     if release == spec_version:
         return []
     mismatch = f"the spec targets torch {spec_version}, the installed torch is {release}"
     if equal:
-        return [f'{mismatch}; the config is unchanged: set backend.torch_version = "{release}" (README, "Another torch")']
-    return [
-        f"{mismatch}. If these differences are torch's, change the spec to match, set "
-        f'backend.torch_version = "{release}", regenerate, and update the test pin (README, "Another torch")'
-    ]
+        return [f'unchanged in torch {release}: set backend.torch_version = "{release}" (the spec targets {spec_version})']
+    steps = f'change the spec to match, set backend.torch_version = "{release}" and regenerate'
+    if _ours(backend):
+        steps = f'change the spec to match, set backend.torch_version = "{release}", regenerate, and update the test pin (README, "Another torch")'
+    return [f"{mismatch}. If these differences are torch's, {steps}"]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import functools
 import importlib
 import importlib.util
+import inspect
 from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
@@ -65,6 +66,48 @@ BACKENDS = (
                "executorch", 84, 87, ()),
 )
 BY_NAME = {row.name: row for row in BACKENDS}
+
+
+@dataclass(frozen=True)
+class MappingRow:
+    """A QConfigMapping a backend spec defines: ``[qconfig_mappings.<name>]`` in
+    spec/<backend>.toml, ``get_<name>_qconfig_mapping()`` in generated/<backend>.py."""
+
+    backend: str
+    name: str
+    torch_function: str  # the torch function it mirrors (module.function; may be private)
+    arguments: tuple[tuple[str, object], ...]  # its keyword arguments
+    object_types: int  # entries of each kind, in torch 2.13.0
+    module_name_regexes: int = 0
+    module_names: int = 0
+    module_name_object_type_orders: int = 0
+
+    @property
+    def getter(self) -> str:
+        return f"get_{self.name}_qconfig_mapping"
+
+    @property
+    def id(self) -> str:
+        return self.name
+
+
+_PTQ = "torch.ao.quantization.get_default_qconfig_mapping"
+_QAT = "torch.ao.quantization.get_default_qat_qconfig_mapping"
+MAPPINGS = (
+    *(
+        row
+        for backend in ("fbgemm", "x86", "qnnpack", "onednn")
+        for row in (
+            MappingRow(backend, backend, _PTQ, (("backend", backend), ("version", 0)), 23),
+            MappingRow(backend, f"{backend}_qat", _QAT, (("backend", backend), ("version", 1)), 23),
+            MappingRow(backend, f"{backend}_qat_v0", _QAT, (("backend", backend), ("version", 0)), 23),
+        )
+    ),
+    MappingRow("qnnpack", "qnnpack_symmetric", "torch.ao.quantization.qconfig_mapping._get_symmetric_qnnpack_qconfig_mapping", (), 23),
+    MappingRow("qnnpack", "qnnpack_symmetric_qat", "torch.ao.quantization.qconfig_mapping._get_symmetric_qnnpack_qat_qconfig_mapping", (), 23),
+)
+MAPPING_IDS = [row.id for row in MAPPINGS]
+MAPPING_BY_NAME = {row.name: row for row in MAPPINGS}
 # Specs of configs torch does not have (a customized torch config): each has tests of
 # its own, and is compared with torch only where it must agree.
 DERIVED_SPECS = ("fbgemm_reduce_range",)
@@ -113,3 +156,40 @@ def loaded_spec(name: str):
     from generator.loader import load_backend
 
     return load_backend(BY_NAME[name].spec)
+
+
+def generated_mapping(row: MappingRow):
+    """A new QConfigMapping from the committed generated module's getter."""
+    return getattr(generated_module(row.backend), row.getter)()
+
+
+def torch_mapping(row: MappingRow):
+    """A new QConfigMapping from torch's own function, with the row's arguments."""
+    module, _, function = row.torch_function.rpartition(".")
+    return getattr(importlib.import_module(module), function)(**dict(row.arguments))
+
+
+def torch_function(path: str):
+    module, _, function = path.rpartition(".")
+    return getattr(importlib.import_module(module), function)
+
+
+def mapping_builder(path: str, generated: bool, calls: list):
+    """A stand-in for torch's mapping function ``path`` that records each call's
+    arguments in ``calls`` (defaults applied) and returns torch's mapping, or, with
+    ``generated``, the generated module's mapping that mirrors this call (the row
+    of MAPPINGS with this function and these arguments)."""
+    function = torch_function(path)
+    signature = inspect.signature(function)
+
+    def build(*args, **kwargs):
+        bound = signature.bind(*args, **kwargs)
+        bound.apply_defaults()
+        arguments = dict(bound.arguments)
+        calls.append((path, arguments))
+        if not generated:
+            return function(*args, **kwargs)
+        (row,) = [row for row in MAPPINGS if row.torch_function == path and dict(row.arguments) == arguments]
+        return generated_mapping(row)
+
+    return build

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -11,6 +12,7 @@ import pytest
 
 import backends
 from backends import REPO
+from generator import child, isolation
 
 # The FBGEMM backend, which the CLI and spec-error tests use as their example.
 SPEC = backends.BY_NAME["fbgemm"].spec
@@ -45,6 +47,23 @@ def torch_fbgemm_config():
 @pytest.fixture(scope="session")
 def fbgemm_backend():
     return backends.loaded_spec("fbgemm")
+
+
+@pytest.fixture(autouse=True)
+def child_tasks_in_this_process(monkeypatch):
+    """A test that calls the command line in this process (``main([...])``) gets its
+    child process's task done here, where torch is imported already, through the
+    same JSON messages and the same reading of them: a child per call would import
+    torch again, some 80 times a run. Tests that run the command line as a user
+    does (run_generator) get a real child; tests/test_isolation.py covers what only
+    a real child does (exits, signals, limits, captured output)."""
+    monkeypatch.setattr(isolation, "run_child", _run_child_here)
+
+
+def _run_child_here(task: dict, limits: isolation.Limits) -> isolation.ChildRun:
+    messages: list[bytes] = []
+    child.perform(json.loads(json.dumps(task)), lambda message: messages.append(json.dumps(message).encode() + b"\n"))
+    return isolation.read_answers(b"".join(messages), isolation.ProcessEnd(), limits)
 
 
 _MEASUREMENTS = pytest.StashKey[dict]()

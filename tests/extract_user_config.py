@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import torch
 import torch.ao.nn.intrinsic as nni
+import torch.ao.nn.qat as nnqat
 from torch import nn
 from torch.ao.quantization.backend_config import (
     BackendConfig,
@@ -121,3 +122,24 @@ def get_config_with_look_alike_callables() -> BackendConfig:
             ._set_root_node_getter(lambda pattern: pattern[1]),
         ]
     )
+
+
+class MyQATLinear(nnqat.Linear):
+    """A QAT linear module of the user's own."""
+
+
+def get_fbgemm_with_my_qat_linear() -> BackendConfig:
+    """Return torch's FBGEMM config, nn.Linear trained with my QAT module: the shared
+    linear op group, whose nn.Linear has torch's QAT module, must not be used for it."""
+    config = get_fbgemm_backend_config()
+    config._pattern_complex_format_to_config[nn.Linear].set_qat_module(MyQATLinear)
+    return config
+
+
+def get_fbgemm_with_linear_last() -> BackendConfig:
+    """Return torch's FBGEMM config with nn.Linear registered last: no spec that
+    extends fbgemm.toml keeps it in place, so it is removed and added again."""
+    configs = list(get_fbgemm_backend_config()._pattern_complex_format_to_config.items())
+    linear = [config for key, config in configs if key is nn.Linear]
+    rest = [config for key, config in configs if key is not nn.Linear]
+    return BackendConfig("fbgemm").set_backend_pattern_configs([*rest, *linear])

@@ -29,6 +29,10 @@ from torch.ao.quantization import (
     get_default_qconfig_mapping,
     weight_observer_range_neg_127_to_127,
 )
+from torch.ao.quantization.qconfig_mapping import (
+    _get_symmetric_qnnpack_qat_qconfig_mapping,
+    _get_symmetric_qnnpack_qconfig_mapping,
+)
 
 # How a case is converted, and how quantization shows in the result:
 LOWERED = "lowered"  # convert_fx: quantized modules and ops, run with the engine's kernels
@@ -69,6 +73,11 @@ def static(engine: str | None) -> QConfigMapping:
 
 def qat(engine: str | None) -> QConfigMapping:
     return get_default_qat_qconfig_mapping(engine)
+
+
+def qat_v0(engine: str | None) -> QConfigMapping:
+    """The engine's QAT mapping of version 0: FakeQuantize with its own observer."""
+    return get_default_qat_qconfig_mapping(engine, 0)
 
 
 class ConvBnRelu(nn.Module):
@@ -1066,13 +1075,92 @@ EXECUTORCH_CASES = (
     ),
 )
 
+# --- the object types of torch's default QConfigMappings ----------------------------
+
+
+class MappingOps(nn.Module):
+    """Every object type torch's default mappings give a qconfig of its own: conv
+    transpose (modules and a functional), layer norm (module and functional), PReLU,
+    the fixed-qparams ops (modules, functions and methods) and reshape."""
+
+    def __init__(self, transpose: bool = True):
+        super().__init__()
+        self.transpose = transpose
+        self.conv = nn.Conv2d(3, 4, 1)
+        if transpose:
+            self.transpose1d = nn.ConvTranspose1d(4, 4, 2)
+            self.transpose2d = nn.ConvTranspose2d(4, 4, 2)
+            self.transpose_weight = nn.Parameter(torch.randn(4, 4, 2))
+            self.transpose_bias = nn.Parameter(torch.randn(4))
+        self.layer_norm = nn.LayerNorm([4, 4, 4])
+        self.norm_weight = nn.Parameter(torch.rand(4) + 0.5)
+        self.norm_bias = nn.Parameter(torch.rand(4))
+        self.prelu = nn.PReLU()
+        self.sigmoid = nn.Sigmoid()
+        self.tanh = nn.Tanh()
+        self.hardsigmoid = nn.Hardsigmoid()
+        self.softmax = nn.Softmax(dim=1)
+
+    def forward(self, x):
+        x = self.conv(x)
+        outputs = []
+        if self.transpose:
+            flat = x.reshape(2, 4, 16)
+            # quantized conv transpose prepacking needs every argument spelled out
+            outputs += [self.transpose1d(flat), self.transpose2d(x),
+                        F.conv_transpose1d(flat, self.transpose_weight, self.transpose_bias, [1], [0], [0], 1, [1])]
+        y = self.layer_norm(x)
+        z = F.layer_norm(x, [4], self.norm_weight, self.norm_bias)
+        p = self.prelu(x)
+        return (*outputs, y, z, p, self.sigmoid(x), self.tanh(y), self.hardsigmoid(z), self.softmax(x), torch.sigmoid(p),
+                torch.tanh(x), F.hardsigmoid(x), x.sigmoid(), x.tanh(), x.reshape(2, -1).relu())
+
+
+_MAPPING_OPS_GROUPS = ("conv", "default_op", "fixed_qparams_op", "share_qparams_op")
+_MAPPING_OPS_QUANTIZED = ("normalization.LayerNorm", "quantized::layer_norm", "activation.PReLU", "activation.Softmax",
+                          "activation.Sigmoid", "activation.Tanh", "activation.Hardsigmoid", "sigmoid", "tanh", "hardsigmoid",
+                          "reshape")
+_TRANSPOSE_QUANTIZED = ("conv.ConvTranspose1d", "conv.ConvTranspose2d", "quantized::conv_transpose1d")
+MAPPING_OPS_PTQ = Case("mapping_ops", _MAPPING_OPS_GROUPS, MappingOps, _randn((2, 3, 4, 4)), static,
+                       _TRANSPOSE_QUANTIZED + _MAPPING_OPS_QUANTIZED)
+MAPPING_OPS_QAT = replace(MAPPING_OPS_PTQ, name="qat_mapping_ops", qconfig_mapping=qat, qat=True)
+MAPPING_OPS_QAT_V0 = replace(MAPPING_OPS_PTQ, name="qat_v0_mapping_ops", qconfig_mapping=qat_v0, qat=True)
+# onednn's default mappings observe conv transpose weights per channel, which its
+# kernels refuse (see per_tensor_conv_transpose): the model leaves them out there.
+ONEDNN_MAPPING_CASES = tuple(
+    replace(case, model=lambda: MappingOps(transpose=False), expected_quantized=_MAPPING_OPS_QUANTIZED,
+            op_groups=("conv", "layer_norm", "default_op", "fixed_qparams_op", "share_qparams_op"))
+    for case in (MAPPING_OPS_PTQ, MAPPING_OPS_QAT)
+)
+
+
+def symmetric_qnnpack_mapping(engine: str | None) -> QConfigMapping:
+    """torch's qint8 symmetric mapping: qint8 for every op but the fixed-qparams ones."""
+    return _get_symmetric_qnnpack_qconfig_mapping()
+
+
+def symmetric_qnnpack_qat_mapping(engine: str | None) -> QConfigMapping:
+    return _get_symmetric_qnnpack_qat_qconfig_mapping()
+
+
+# No XNNPACK on this CPU: the symmetric mappings are compared as reference models.
+QNNPACK_SYMMETRIC_MAPPING_CASES = (
+    replace(MAPPING_OPS_PTQ, name="symmetric_mapping_ops", qconfig_mapping=symmetric_qnnpack_mapping, mode=REFERENCE,
+            expected_quantized=("reference.modules.conv.Conv2d", "reference.modules.conv.ConvTranspose1d",
+                                "reference.modules.conv.ConvTranspose2d")),
+    replace(MAPPING_OPS_QAT, name="qat_symmetric_mapping_ops", qconfig_mapping=symmetric_qnnpack_qat_mapping, mode=REFERENCE,
+            expected_quantized=("reference.modules.conv.Conv2d", "reference.modules.conv.ConvTranspose1d",
+                                "reference.modules.conv.ConvTranspose2d")),
+)
+
 CASES_BY_BACKEND = {
-    "fbgemm": CASES,
-    "x86": CASES,
-    "qnnpack": QNNPACK_CASES,
+    "fbgemm": CASES + (MAPPING_OPS_PTQ, MAPPING_OPS_QAT),
+    # QAT version 0 runs once, with torch's default engine.
+    "x86": CASES + (MAPPING_OPS_PTQ, MAPPING_OPS_QAT, MAPPING_OPS_QAT_V0),
+    "qnnpack": QNNPACK_CASES + (MAPPING_OPS_PTQ, MAPPING_OPS_QAT, *QNNPACK_SYMMETRIC_MAPPING_CASES),
     "native": CASES + LAYER_NORM_CASES,
     "native_legacy": CASES + LAYER_NORM_CASES + FLOAT16_STATIC_CASES,
     "tensorrt": TENSORRT_CASES,
-    "onednn": ONEDNN_CASES,
+    "onednn": ONEDNN_CASES + ONEDNN_MAPPING_CASES,
     "executorch": EXECUTORCH_CASES,
 }

@@ -123,7 +123,7 @@ def test_the_sdist_builds_the_same_wheel_and_leaves_the_tests_out(published_main
         archive.extractall(tmp_path / "unpacked", filter="data")
     assert not any(name.startswith(("tests/", "benchmarks/")) for name in names), sorted(names)
     assert {"LICENSE", "README.md", "spec/fbgemm.toml", "spec/op_groups/common.toml", "templates/backend_config.py.j2",
-            "spec/backendconfig-spec.schema.json"} <= names
+            "spec/backendconfig-spec.schema.json", "spec/qconfigs/common.toml", "templates/qconfig_mapping.py.j2"} <= names
 
     def wheel_files(source: Path, out: Path) -> dict[str, bytes]:
         result = run(sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", out, source,
@@ -144,3 +144,4 @@ def test_the_sdist_builds_the_same_wheel_and_leaves_the_tests_out(published_main
     assert description.startswith("# backendconfig-gen\n")
     assert description.rstrip("\n") == (clone / "README.md").read_text(encoding="utf-8").rstrip("\n")
     assert len(metadata) < 20_000  # the front page, not the 63 kB of every reference
+    assert "generator/specs/qconfigs/common.toml" in from_sdist

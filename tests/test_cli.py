@@ -57,11 +57,15 @@ def test_usage_and_examples_name_the_command_as_invoked(command):
 
 
 def test_diff_help_says_which_function_of_a_generated_module_is_its_getter():
-    """Its __all__ is sorted, and the getter is often last: the one function it names."""
-    text = run_generator("diff", "--help").stdout
-    assert "(its getter: the one function its __all__ names)" in text and "first name" not in text
-    exported = GENERATED.read_text().split("__all__ = [\n", 1)[1].split("]", 1)[0].split()
-    assert exported[-1] == '"get_fbgemm_backend_config",'
+    """Its __all__ is sorted, so the getter is not its first name, and it also names
+    the QConfigMapping getters: the help names the one that returns a BackendConfig."""
+    text = " ".join(run_generator("diff", "--help").stdout.split())
+    assert "(its getter: the one function in its __all__ that returns a BackendConfig, not a QConfigMapping)" in text
+    assert "first name" not in text
+    exported = [name.strip('",') for name in GENERATED.read_text().split("__all__ = [\n", 1)[1].split("]", 1)[0].split()]
+    functions = [name for name in exported if name.startswith("get_")]
+    assert exported[0] != "get_fbgemm_backend_config" and "get_fbgemm_backend_config" in functions
+    assert len(functions) > 1 and all(name.endswith("_qconfig_mapping") for name in functions if "backend" not in name)
 
 
 def test_version_flags():
@@ -238,9 +242,11 @@ def test_verify_passes_for_every_spec(workspace):
     import torch
 
     release = torch.__version__.split("+")[0]
+    lines = result.stdout.replace("\n    ", " ").splitlines()  # long lines wrapped at 120 columns, joined again
     for row in BACKENDS:
         assert (f"{row.spec_display} (torch_version 2.13.0): same as {row.torch_getter}() of the installed torch "
-                f"{release}: {row.effective} pattern configs, every field equal") in result.stdout.splitlines()
+                f"{release}: {row.effective} pattern configs, every field equal") in lines
+    assert lines[-1] == f"verified {len(BACKENDS)} specs: {len(BACKENDS)} equal, 0 differ, 0 errors"
     # torch's re-registrations are marked in the specs: no warning.
     assert "warning" not in result.stderr
 
@@ -267,7 +273,7 @@ def test_verify_names_the_spec_key_of_a_symbol_torch_lacks(workspace):
     result = run_generator("--verify", "spec/fbgemm.toml", cwd=workspace)
     assert result.returncode == 1
     assert ("old: spec/op_groups/common.toml: op_groups.default_op.sections[0].patterns[0] (for_each[0]): "
-            "torch.nn.ELUX: torch.nn has no attribute 'ELUX'") in result.stdout
+            "torch.nn.ELUX: torch.nn has no attribute 'ELUX'") in " ".join(result.stdout.split())
     # One missing symbol does not stop the comparison of everything else.
     assert "\n  - torch.nn.ELUX (missing)  at configs[" in result.stdout
     assert "\n  + torch.nn.ELU  at configs[" in result.stdout
@@ -319,7 +325,7 @@ def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch
 
     def reading(path, limit):
         if str(path).endswith(".toml"):
-            reads.append(Path(path).name)
+            reads.append(f"{Path(path).parent.name}/{Path(path).name}")
         return read_bounded(path, limit)
 
     def parsing(text, **options):
@@ -332,5 +338,5 @@ def test_each_input_is_read_and_parsed_once_per_run(args, workspace, monkeypatch
     monkeypatch.chdir(workspace)
     main(args)
     capsys.readouterr()
-    assert sorted(reads) == ["common.toml", "fbgemm.toml"]
-    assert len(parses) == 2 and len(set(parses)) == 2
+    assert sorted(reads) == ["op_groups/common.toml", "qconfigs/common.toml", "spec/fbgemm.toml"]
+    assert len(parses) == 3 and len(set(parses)) == 3

@@ -124,10 +124,10 @@ def test_a_side_that_calls_sys_exit_or_is_not_a_regular_file_is_bad_input(tmp_pa
     (tmp_path / "zero.py").symlink_to("/dev/zero")
     (tmp_path / "exits.py").write_text("raise SystemExit(0)\n")
     cases = [
-        ("diff_cases:exits_quietly", "error: diff_cases:exits_quietly: exits_quietly() raised ExitCalled: it called sys.exit(0)"),
+        ("diff_cases:exits_quietly", "error: diff_cases:exits_quietly: calling exits_quietly(): it called sys.exit(0)"),
         (str(tmp_path / "fifo.py"), "is a FIFO"),
         (str(tmp_path / "zero.py"), "leads to /dev/zero, a device or kernel interface file; expected a regular file"),
-        (str(tmp_path / "exits.py"), "cannot run it: ExitCalled: it called sys.exit(0)"),
+        (str(tmp_path / "exits.py"), "exits.py: running the module: it called sys.exit(0)"),
     ]
     for side, message in cases:
         result = run_generator("diff", "tests/diff_specs/small.toml", side, env={"PYTHONPATH": f"{REPO}:{REPO / 'tests'}"})
@@ -250,3 +250,101 @@ def test_verify_without_a_torch_getter_still_reports_missing_symbols(capsys, mon
     assert main(["--verify", "tests/diff_specs/small_missing.toml"]) == 1
     errors = [line for line in capsys.readouterr().out.splitlines() if line.startswith("error: ")]
     assert [line.split(": ")[1] for line in errors] == ["tests/diff_specs/small_ops_missing.toml"] * 2
+
+
+# -- what a reviewer reads: order, width, folding, a run over several specs ------
+
+
+def _description(*labels: str):
+    from generator.compare.description import ConfigDescription, PatternDescription, Ref
+
+    patterns = tuple(PatternDescription(Ref(label), label, (("pattern", Ref(label)),)) for label in labels)
+    return ConfigDescription("side", "spec", "b", patterns)
+
+
+def test_of_two_swapped_neighbours_the_one_first_in_old_is_reported_moved():
+    """Either reading of a swap is true; the report must not change between versions
+    (issue 17): the pattern that came first in OLD is the one that moved, after the other."""
+    from generator.compare.differ import compare
+
+    for old, new, moved in [
+        (("A", "B"), ("B", "A"), ("A", 0, 1, "B")),
+        (("A", "B", "C", "D"), ("A", "C", "B", "D"), ("B", 1, 2, "C")),
+        (("A", "B", "C"), ("A", "C", "B"), ("B", 1, 2, "C")),
+    ]:
+        (found,) = compare(_description(*old), _description(*new)).moved
+        assert (found.label, found.old_position, found.new_position, found.after) == moved, (old, new)
+
+
+def test_long_lines_wrap_at_120_columns_with_a_hanging_indent():
+    from generator.compare.text_report import wrapped
+
+    line = "      dtype_configs[1] = name = {" + ", ".join(f"field_{n} = value_{n}" for n in range(12)) + "}"
+    pieces = wrapped(line)
+    assert len(pieces) > 1 and all(len(piece) <= 120 for piece in pieces)
+    assert all(piece.startswith(" " * 10) and not piece.startswith(" " * 11) for piece in pieces[1:])
+    assert " ".join(piece.strip() for piece in pieces) == line.strip()
+    # A word longer than a line is left whole: the data does not allow a break.
+    assert wrapped("x" * 130) == ["x" * 130]
+
+
+def test_a_large_change_fits_the_width_names_shared_dtype_configs_once_and_folds_in_markdown(capsys, monkeypatch):
+    """torch 2.0.1's executorch config (29 patterns) against today's (84): 55 added
+    patterns that use 5 named dtype configs (golden files executorch_2_0_1.*)."""
+    monkeypatch.chdir(REPO)
+    old, new = "old_torch_configs:get_executorch_2_0_1", "torch.ao.quantization.backend_config:get_executorch_backend_config"
+    status, text, _ = _diff(capsys, old, new)
+    assert status == 1 and "\nadded patterns (55):" in text
+    assert max(len(line) for line in text.splitlines()) <= 120
+    definitions = text.split("dtype configs of added and removed patterns (5):\n", 1)[1].split("\n\n", 1)[0]
+    assert definitions.startswith("  qnnpack_weighted_op_qint8_symmetric_dtype_config = {input_dtype = {dtype = qint8,")
+    assert text.count("executorch_default_op_quint8_dtype_config = {") == 1
+    assert "      dtype_configs = [qnnpack_default_op_qint8_symmetric_dtype_config, executorch_default_op_quint8_dtype_config]" in text
+    _check_golden("executorch_2_0_1.txt", text)
+    status, markdown, _ = _diff(capsys, old, new, "--format", "markdown")
+    assert "#### Added patterns (55)\n\n<details><summary>55 patterns added</summary>\n" in markdown
+    assert markdown.count("<details>") == markdown.count("</details>")
+    _check_golden("executorch_2_0_1.md", markdown)
+    status, data, _ = _diff(capsys, old, new, "--format", "json")
+    added = json.loads(data)["added"]
+    assert len(added) == 55 and all(isinstance(c, dict) and "input_dtype" in c for a in added for c in a["fields"]["dtype_configs"])
+
+
+def test_a_short_list_is_not_folded():
+    from generator.compare.differ import compare
+    from generator.compare.markdown_report import FOLD_AT, markdown_report
+
+    few = markdown_report(compare(_description("A"), _description("A", *(f"P{n}" for n in range(5)))))
+    assert "<details>" not in few and "#### Added patterns (5)" in few
+    many = markdown_report(compare(_description("A"), _description("A", *(f"P{n}" for n in range(FOLD_AT + 1)))))
+    assert f"<details><summary>{FOLD_AT + 1} patterns added</summary>" in many
+
+
+def test_a_verify_run_over_several_specs_separates_them_and_ends_with_a_tally(capsys, monkeypatch, tmp_path):
+    """An equal spec that targets another torch gets one line of advice, given once
+    for all at the end; a user's spec is never told to update this project's test pin."""
+    import generator.compare.sides
+
+    monkeypatch.chdir(REPO)
+    # The child (run in this process by conftest) says which torch is installed.
+    monkeypatch.setattr(generator.compare.sides, "installed_torch", lambda: "2.14.1")
+    user = tmp_path / "mine.toml"
+    user.write_text('extends = "builtin:fbgemm.toml"\n\n[backend]\noutput = "mine.py"\nremove_patterns = ["torch.narrow"]\n'
+                    'torch_getter = "torch.ao.quantization.backend_config.get_fbgemm_backend_config"\n')
+    assert main(["--verify", "spec/x86.toml", str(user), "tests/diff_specs/small.toml"]) == 1
+    out = capsys.readouterr().out
+    assert max(len(line) for line in out.splitlines()) <= 120
+    blocks = out.replace("\n    ", " ").split("\n\n")  # wrapped lines joined again
+    assert blocks[-2] == "tests/diff_specs/small.toml: builds 10 pattern configs; no torch_getter to compare with"
+    assert blocks[0].startswith("spec/x86.toml (torch_version 2.13.0): same as ") and "note:" not in blocks[0]
+    assert (f"note: the spec targets torch 2.13.0, the installed torch is 2.14.1. If these differences are torch's, change "
+            'the spec to match, set backend.torch_version = "2.14.1" and regenerate') in blocks[1]
+    assert "test pin" not in out
+    assert blocks[-1] == (
+        'note: 1 equal spec (spec/x86.toml) targets another torch than the installed 2.14.1: set backend.torch_version = '
+        '"2.14.1" in them\nverified 3 specs: 1 equal, 1 differs, 0 errors, 1 without a torch_getter\n'
+    )
+    # One spec: no tally, and one line of advice.
+    assert main(["--verify", "spec/x86.toml"]) == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 3 and lines[2] == 'note: unchanged in torch 2.14.1: set backend.torch_version = "2.14.1" (the spec targets 2.13.0)'

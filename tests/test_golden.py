@@ -130,6 +130,7 @@ def test_templates_render_with_strict_undefined(tmp_path, monkeypatch):
 
     (tmp_path / render_module.MODULE_TEMPLATE).write_text("{{ header }}{{ no_such_value }}\n")
     (tmp_path / render_module.ENTRY_TEMPLATE).write_text("{{ items }}\n")
+    (tmp_path / render_module.MAPPING_TEMPLATE).write_text("{{ getter }}\n")
     monkeypatch.setattr(render_module, "templates_dir", lambda: tmp_path)
     with pytest.raises(jinja2.UndefinedError):
         render_module.render(load_backend(SPEC), ["header"])

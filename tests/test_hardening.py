@@ -78,6 +78,22 @@ def _loop(root: Path) -> None:
     (root / "other.toml").symlink_to("small.toml")
 
 
+def _hard_link(root: Path) -> None:
+    """groups.toml included again by another name: a hard link (one file, read once)."""
+    (root / "small.toml").write_text('include = ["groups.toml", "link.toml"]\n' + SMALL.replace(GROUP, ""))
+    (root / "groups.toml").write_text(GROUP)
+    os.link(root / "groups.toml", root / "link.toml")
+
+
+def _includes_over_the_total(root: Path) -> None:
+    """Five includes of 900,000 bytes each: every one within the 1,000,000 bytes of a
+    file, together over the 4,000,000 of a spec."""
+    names = [f"big{index}.toml" for index in range(5)]
+    (root / "small.toml").write_text(f"include = {names!r}\n".replace("'", '"') + SMALL)
+    for name in names:
+        (root / name).write_text("# " + "x" * 899_997 + "\n")
+
+
 INPUTS = [
     ("include_dev_zero", _include("/dev/zero"), "groups.toml: leads to /dev/zero, which is a device or kernel interface file; expected a TOML spec file"),
     ("include_fifo", _include(make=os.mkfifo), "groups.toml: is a FIFO; expected a TOML spec file"),
@@ -96,6 +112,9 @@ INPUTS = [
      "small.toml: values nest 48 deep; a spec may nest at most 32 deep"),
     ("integer_5000_digits", _spec_text(SMALL + "\n[constraints.huge]\ndtype = 'quint8'\nquant_min_lower_bound = " + "9" * 5000 + "\n"),
      "small.toml:21: an integer of 5000 digits; expected integers within 64 bits (-9223372036854775808 to 9223372036854775807)"),
+    # Parsed (int() reads any hex digits), but Python cannot print it in decimal.
+    ("hex_integer_4000_digits", _spec_text(SMALL + "\n[constraints.huge]\ndtype = 'quint8'\nquant_min_lower_bound = 0x" + "f" * 4000 + "\n"),
+     "small.toml:21: an integer of 4000 digits; expected integers within 64 bits (-9223372036854775808 to 9223372036854775807)"),
     # tomllib's time and memory grow with the square of a dotted key's parts (20,000
     # parts: 9 s and 2.3 GB; 100,000, a 200 KB file: over 16 GB): refused before parsing.
     ("dotted_key_20000_parts", _spec_text(SMALL + "\n[constraints.deep]\n" + ".".join(["a"] * 20_000) + " = 1\n"),
@@ -104,6 +123,10 @@ INPUTS = [
      "small.toml:20: a dotted key of more than 32 parts; a spec may nest at most 32 deep"),
     ("dotted_header_20000_parts", _spec_text(SMALL + "\n[" + ".".join(["'a'"] * 20_000) + "]\n"),
      "small.toml:19: a dotted key of more than 32 parts; a spec may nest at most 32 deep"),
+    ("include_hard_link", _hard_link, "small.toml: include[1]: 'link.toml' is included twice (it is the same file as groups.toml)"),
+    ("includes_over_4000000_bytes", _includes_over_the_total,
+     "big4.toml: the spec and the files it extends and includes are over 4000000 bytes with this file; "
+     "together they may be at most 4000000 bytes"),
 ]
 
 
@@ -119,6 +142,28 @@ def test_every_input_is_a_bounded_regular_file_and_every_limit_is_a_clear_messag
         assert result.stdout == b""
         assert tree(tmp_path) == before
     assert node("/dev/zero")[0] == "character device"
+
+
+def test_a_spec_named_through_a_symlink_is_the_spec_it_points_to(tmp_path):
+    """Its includes and its output are beside the real file, where its header says
+    they are: a decoy beside the link is not read."""
+    (tmp_path / ".git").mkdir()
+    real, elsewhere = tmp_path / "real", tmp_path / "elsewhere"
+    real.mkdir()
+    elsewhere.mkdir()
+    (real / "small.toml").write_text(WITH_INCLUDE)
+    (real / "groups.toml").write_text(GROUP)
+    (elsewhere / "groups.toml").write_text(GROUP.replace("torch.nn.ReLU", "torch.nn.Tanh"))
+    (elsewhere / "link.toml").symlink_to("../real/small.toml")
+    expected = run("--stdout", "real/small.toml", cwd=tmp_path)
+    assert expected.returncode == 0, expected.stderr
+    through_link = run("--stdout", "elsewhere/link.toml", cwd=tmp_path)
+    assert through_link.returncode == 0, through_link.stderr
+    assert through_link.stdout == expected.stdout
+    written = run("elsewhere/link.toml", cwd=tmp_path)
+    assert (written.returncode, written.stderr) == (0, b"wrote: real/small.py\n")
+    assert (real / "small.py").read_bytes() == expected.stdout
+    assert not (elsewhere / "small.py").exists()
 
 
 def test_a_spec_path_that_is_not_utf8_is_refused_not_a_crash(tmp_path):
@@ -152,6 +197,43 @@ def test_a_spec_cannot_ask_for_millions_of_pattern_configs(tmp_path):
          + _rows_times_entries(300, 200),
          "error: small.toml: backend.op_groups[1]: the backend's op group uses expand to more than 100000 pattern "
          "entries; a spec may expand to at most 100000\n"),
+    ]
+    for text, message in cases:
+        spec.write_text(text)
+        before = tree(tmp_path)
+        result = run("small.toml", cwd=tmp_path, timeout=60)
+        assert result.returncode == 2, result.stderr
+        assert result.stderr.decode() == message
+        assert tree(tmp_path) == before
+
+
+def _uses(count: int, dtype_configs: list[str]) -> str:
+    return f'\n[[backend.op_groups]]\nname = "many"\ndtype_configs = {dtype_configs!r}\n'.replace("'", '"') * count
+
+
+def test_the_module_is_bounded_before_it_is_rendered(tmp_path):
+    """Rows x dtype configs (401 x 250 from 22 KB of TOML: a module of 100,250 lines)
+    and long names written again on every row (6 KB rows, each name written 6
+    times by 2 entries, in 5 uses: 18 MB from 600 KB of TOML) are refused, naming
+    the op group use that crosses the bound and its numbers."""
+    spec = small_workspace(tmp_path)
+    configs = [f"c{index}" for index in range(250)]
+    declared = "".join(f'[dtype_configs.{name}]\ninput_dtype = "quint8"\n' for name in configs)
+    rows = ", ".join(f'{{ a = "torch.nn.M{index:03d}" }}' for index in range(400))
+    long_rows = ", ".join('{ a = "torch.nn.M%s%02d" }' % ("x" * 6_000, index) for index in range(100))
+    long_entries = ('[[op_groups.many.sections.patterns]]\npattern = "{a}"\nroot_module = "{a}"\nqat_module = "{a}"\n'
+                    '[[op_groups.many.sections.patterns]]\npattern = ["{a}", "torch.nn.ReLU"]\nfused_module = "{a}"\n'
+                    'fuser_method = { sequential = "{a}" }\n')
+    cases = [
+        (SMALL + declared + _uses(1, configs) + f"\n[op_groups.many]\n[[op_groups.many.sections]]\nfor_each = [{rows}]\n"
+         '[[op_groups.many.sections.patterns]]\npattern = "{a}"\n[[op_groups.many.sections]]\npatterns = [{ pattern = "torch.nn.Tanh" }]\n',
+         "error: small.toml: backend.op_groups[1]: op group 'many' expands to 401 pattern configs (400 for_each rows x 1 pattern "
+         "entry + 1 pattern entry), each with 250 dtype configs: 100250 dtype config entries (100251 with the uses before it); "
+         "a module may hold at most 100000 (pattern configs x their dtype configs)\n"),
+        (SMALL + _uses(5, ["small_config"]) + f"\n[op_groups.many]\n[[op_groups.many.sections]]\nfor_each = [{long_rows}]\n" + long_entries,
+         "error: small.toml: backend.op_groups[5]: op group 'many' expands to 200 pattern configs (100 for_each rows x 2 pattern "
+         "entries) that write 3604600 bytes of names (symbols, methods, dtype configs) (18023016 with the uses before it); "
+         "the pattern configs of a module may write at most 16000000\n"),
     ]
     for text, message in cases:
         spec.write_text(text)

@@ -44,7 +44,41 @@ def _customized_modules(directory: Path) -> list[Path]:
         module = directory / f"{name}.py"
         module.write_text(build_module(load_backend(path), f"python -m generator {name}.toml"))
         modules.append(module)
+    for name, text in MAPPING_SPECS.items():
+        path = directory / f"{name}.toml"
+        path.write_text(text)
+        module = directory / f"{name}.py"
+        module.write_text(build_module(load_backend(path), f"python -m generator {name}.toml"))
+        modules.append(module)
     return modules
+
+
+# QConfigMapping features the builtin mappings do not use: None, inline qconfigs and
+# constructors, with_args on a named constructor, strings, every kind of entry; and
+# a module whose only mapping sets no qconfig (no QConfig to import).
+MAPPING_SPECS = {
+    "mapping_features": f"""
+extends = "{(REPO / "spec" / "qnnpack.toml").as_posix()}"
+[backend]
+output = "mapping_features.py"
+[observers.my_observer]
+class = "default_weight_observer"
+with_args = {{ dtype = "quint8", custom_op_name = "it's \\"quoted\\"" }}
+[qconfig_mappings.qnnpack]
+remove_object_types = [{{ method = "reshape" }}]
+object_types = [{{ object = "torch.nn.Linear", qconfig = "None" }}, {{ object = "torch.add", qconfig = {{ activation = "my_observer", weight = {{ class = "torch.ao.quantization.observer.MinMaxObserver", with_args = {{ eps = 0.000244140625 }} }} }} }}]
+module_name_regexes = [{{ regex = 'features\\.[0-9]+', qconfig = "qnnpack_qconfig" }}]
+module_names = [{{ module_name = "head", qconfig = "None" }}]
+module_name_object_type_orders = [{{ module_name = "", object = "torch.add", index = 3, qconfig = "None" }}]
+""",
+    "mapping_without_qconfigs": f"""
+extends = "{(REPO / "spec" / "tensorrt.toml").as_posix()}"
+[backend]
+output = "mapping_without_qconfigs.py"
+[qconfig_mappings.floats]
+module_names = [{{ module_name = "head", qconfig = "None" }}]
+""",
+}
 
 
 @pytest.fixture(scope="module")
@@ -54,7 +88,7 @@ def customized(tmp_path_factory) -> list[Path]:
 
 def test_every_op_group_is_covered_by_a_customized_module(customized):
     names = {module.stem for module in customized}
-    assert {"only_conv", "only_linear", "only_conv_add", "only_layer_norm", "only_addmm", "no_op_groups"} <= names, names
+    assert {"only_conv", "only_linear", "only_conv_add", "only_layer_norm", "only_addmm", "no_op_groups", *MAPPING_SPECS} <= names, names
 
 
 def run(*args: str | Path, cwd: Path) -> subprocess.CompletedProcess:

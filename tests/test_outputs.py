@@ -442,6 +442,27 @@ def _dead_pid() -> int:
     return child.pid
 
 
+def test_an_output_name_of_name_max_bytes_is_written_and_its_stale_temporaries_removed(project):
+    """A temporary name is ~40 bytes longer than the output's: for a name near the
+    file system's NAME_MAX (255 bytes here, two of them per é) it carries the name
+    cut short, with a digest of the whole name."""
+    root = project.parent
+    name = "é" * 126 + ".py"
+    assert len(os.fsencode(name)) == os.pathconf(root, "PC_NAME_MAX") == 255
+    result = run("small.toml", "-o", name, cwd=root)
+    assert (result.returncode, result.stderr.decode()) == (0, f"wrote: {name}\n")
+    assert (root / name).read_bytes() == run("--stdout", "small.toml", "-o", name, cwd=root).stdout
+    assert temporaries(root) == []
+    from generator.output import temporary_stem
+
+    stale = root / f".{temporary_stem(root / name)}.{_dead_pid()}.abcdefgh.backendconfig-gen.tmp"
+    assert len(os.fsencode(stale.name)) <= 255
+    stale.write_bytes(b"half a module")
+    fresh = run("small.toml", "-o", name, cwd=root)  # unchanged, but it tidies up
+    assert (fresh.returncode, fresh.stderr.decode()) == (0, f"unchanged: {name}\n")
+    assert temporaries(root) == []
+
+
 def test_stale_temporary_files_are_removed_by_the_next_run_that_writes_the_output(project):
     root = project.parent
     stale = root / f".small.py.{_dead_pid()}.abc123_x.backendconfig-gen.tmp"

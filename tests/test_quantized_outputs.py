@@ -3,6 +3,7 @@ config and with torch's own, run with the backend's engine, and really are quant
 
 from __future__ import annotations
 
+import contextlib
 import copy
 
 import pytest
@@ -11,7 +12,8 @@ import torch.fx
 from torch.ao.quantization.quantize_fx import convert_fx, convert_to_reference_fx, prepare_fx, prepare_qat_fx
 
 import backends
-from backends import BACKENDS, IDS
+import quantized_models
+from backends import BACKENDS, IDS, MAPPINGS
 from quantized_models import CASES_BY_BACKEND, LOWERED, REFERENCE, Case
 
 QUANTIZED_MODULE_PREFIXES = ("torch.ao.nn.quantized", "torch.ao.nn.intrinsic.quantized")
@@ -26,10 +28,27 @@ RUNS = [
 ]
 
 
-def quantize(case: Case, float_model: torch.nn.Module, inputs: tuple, backend_config, engine: str | None) -> torch.fx.GraphModule:
+@contextlib.contextmanager
+def default_mappings(generated: bool, calls: list):
+    """Within: each of torch's mapping functions quantized_models calls is recorded
+    in ``calls``; with ``generated``, it returns the generated module's mapping that
+    mirrors the call instead of torch's (the pair the tests compare: generated
+    backend config and generated mapping against torch's two)."""
+    functions = {id(backends.torch_function(row.torch_function)): row.torch_function for row in MAPPINGS}
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in list(vars(quantized_models).items()):
+            if id(value) in functions:
+                patch.setattr(quantized_models, name, backends.mapping_builder(functions[id(value)], generated, calls))
+        yield
+
+
+def quantize(case: Case, float_model: torch.nn.Module, inputs: tuple, backend_config, engine: str | None,
+             generated_mappings: bool = False, calls: list | None = None) -> torch.fx.GraphModule:
     model = copy.deepcopy(float_model)
     prepare = prepare_qat_fx if case.qat else prepare_fx
-    prepared = prepare(model, case.qconfig_mapping(engine), inputs, backend_config=backend_config)
+    with default_mappings(generated_mappings, [] if calls is None else calls):
+        qconfig_mapping = case.qconfig_mapping(engine)
+    prepared = prepare(model, qconfig_mapping, inputs, backend_config=backend_config)
     torch.manual_seed(1)
     if case.qat:
         optimizer = torch.optim.SGD(prepared.parameters(), lr=0.01)
@@ -201,8 +220,13 @@ def test_quantized_model_matches_torch_config(row, engine, case, measurements):
     float_model = float_model.train() if case.qat else float_model.eval()
     inputs = case.inputs()
 
-    ours = quantize(case, float_model, inputs, backends.generated_config(row.name), engine)
-    theirs = quantize(case, float_model, inputs, backends.torch_config(row.name), engine)
+    # Ours: the generated backend config, and the generated mappings wherever the
+    # case takes one of torch's (called with the same arguments).
+    our_calls: list = []
+    their_calls: list = []
+    ours = quantize(case, float_model, inputs, backends.generated_config(row.name), engine, True, our_calls)
+    theirs = quantize(case, float_model, inputs, backends.torch_config(row.name), engine, False, their_calls)
+    assert our_calls == their_calls
 
     assert ours.code == theirs.code
     assert submodule_types(ours) == submodule_types(theirs)
@@ -244,6 +268,11 @@ def test_quantized_model_matches_torch_config(row, engine, case, measurements):
 
     compared = measurements.setdefault("models compared", {})
     compared[row.name] = compared.get(row.name, 0) + 1
+    if our_calls:
+        with_mappings = measurements.setdefault("models compared with generated qconfig mappings", {})
+        with_mappings[engine] = with_mappings.get(engine, 0) + 1
+        measurements.setdefault("generated qconfig mappings used", set()).update(
+            f"{path.rpartition('.')[2]}({', '.join(f'{k}={v!r}' for k, v in arguments.items())})" for path, arguments in our_calls)
     measurements["quantized ops found"] = measurements.get("quantized ops found", 0) + len(quantized)
     measurements.setdefault("op groups exercised", set()).update(case.op_groups)
 

@@ -39,6 +39,11 @@ from generator.fusers import FUSER_KEYS, MAX_ARGUMENT_NESTING
 from generator.loader import BACKEND_NAME, TORCH_VERSION, BACKEND_KEYS, BACKEND_REQUIRED, INCLUDE_KEYS, SPEC_KEYS, load_backend
 from generator.model import BOUND_NAMES, DTYPE_NAMES, OBSERVATION_TYPES
 from generator.names import FUSER_LOCALS
+from generator.pattern_edits import OVERRIDE_KEYS
+from generator.qconfig_catalog import CONSTRUCTOR_KEYS, OBJECT_TYPE_KEYS, QCONFIG_KEYS
+from generator.qconfig_catalog import GROUP_KEYS as OBJECT_TYPE_GROUP_KEYS
+from generator.qconfig_model import KEYWORD_KINDS, QSCHEME_NAMES
+from generator.qconfig_reader import GROUP_USE_KEYS, MAPPING_KEYS, MODULE_NAME_KEYS, ORDER_KEYS, REGEX_KEYS
 from test_spec_properties import mutated_specs
 from tiny_spec import TINY_SPEC, write_spec
 
@@ -175,6 +180,17 @@ KEY_TUPLES = {
     "op_group": GROUP_KEYS,
     "section": SECTION_KEYS,
     "pattern_entry": PATTERN_KEYS,
+    "pattern_override": OVERRIDE_KEYS,
+    "constructor_table": CONSTRUCTOR_KEYS,
+    "qconfig_table": QCONFIG_KEYS,
+    "object_type_group": OBJECT_TYPE_GROUP_KEYS,
+    "object_type_entry": OBJECT_TYPE_KEYS,
+    "group_object_type_entry": OBJECT_TYPE_KEYS,
+    "group_use": GROUP_USE_KEYS,
+    "qconfig_mapping": MAPPING_KEYS,
+    "module_name_regex_entry": REGEX_KEYS,
+    "module_name_entry": MODULE_NAME_KEYS,
+    "module_name_object_type_order_entry": ORDER_KEYS,
 }
 
 
@@ -195,6 +211,10 @@ def test_the_names_are_the_loaders():
     assert DEFS["dtype_name"]["enum"] == list(DTYPE_NAMES)
     assert DEFS["observation_type"]["anyOf"][0]["enum"] == list(OBSERVATION_TYPES)
     assert DEFS["identifier"]["not"]["enum"] == keyword.kwlist
+    assert DEFS["qscheme_name"]["enum"] == list(QSCHEME_NAMES)
+    typed = DEFS["constructor_table"]["properties"]["with_args"]["properties"]
+    kinds = {"dtype_name": "dtype", "qscheme_name": "qscheme", "constructor": "constructor"}
+    assert {word: kinds[rule["$ref"].rpartition("/")[2]] for word, rule in typed.items()} == KEYWORD_KINDS
     # The names a fuser's body binds itself (the schema leaves builtins, which vary
     # with Python's release, and the module's names to the loader).
     assert DEFS["argument_name"]["not"]["enum"] == [*keyword.kwlist, *FUSER_LOCALS]
@@ -229,6 +249,11 @@ def test_quantized_ranges_are_the_loaders():
 
 DELETE = object()
 FBGEMM, ONEDNN, EXECUTORCH = "fbgemm.toml", "onednn.toml", "executorch.toml"
+REDUCED = "fbgemm_reduce_range.toml"  # extends fbgemm.toml
+OVERRIDES = ["backend", "override_patterns"]
+CAT_USE = ["backend", "op_groups", 3]
+QCONFIGS = "qconfigs/common.toml"
+MAPPING = ["qconfig_mappings", "fbgemm"]
 COMMON, ONEDNN_GROUPS, QNNPACK = "op_groups/common.toml", "op_groups/onednn.toml", "op_groups/qnnpack_symmetric.toml"
 WEIGHTED = ["dtype_configs", "fbgemm_weighted_op_quint8_dtype_config"]
 LINEAR = ["op_groups", "linear", "sections", 0, "patterns"]
@@ -328,6 +353,23 @@ REFUSED = [
     ("dtype_config_listed_twice", FBGEMM, ["backend", "op_groups", 0, "dtype_configs"],
      ["fbgemm_weighted_op_quint8_dtype_config", "fbgemm_weighted_op_quint8_dtype_config"]),
     ("remove_op_groups_without_extends", FBGEMM, ["backend", "remove_op_groups"], ["rnn_op"]),
+    # pattern-level edits
+    ("remove_patterns_without_extends", FBGEMM, ["backend", "remove_patterns"], ["torch.narrow"]),
+    ("override_patterns_without_extends", FBGEMM, OVERRIDES, [{"pattern": "torch.cat", "observation_type": "INPUT_OUTPUT_NOT_OBSERVED"}]),
+    ("remove_patterns_not_array", REDUCED, ["backend", "remove_patterns"], "torch.narrow"),
+    ("no_patterns_removed", REDUCED, ["backend", "remove_patterns"], []),
+    ("removed_pattern_is_a_placeholder", REDUCED, ["backend", "remove_patterns"], ["{op}"]),
+    ("removed_pattern_of_4_ops", REDUCED, ["backend", "remove_patterns"], [["torch.nn.Linear", "torch.nn.ReLU", "torch.nn.ReLU", "torch.nn.ReLU"]]),
+    ("removed_pattern_named_twice", REDUCED, ["backend", "remove_patterns"], ["torch.narrow", "torch.narrow"]),
+    ("override_unknown_key", REDUCED, OVERRIDES, [{"pattern": "torch.cat", "qat_modul": "torch.nn.Linear"}]),
+    ("override_without_pattern", REDUCED, OVERRIDES, [{"observation_type": "INPUT_OUTPUT_NOT_OBSERVED"}]),
+    ("override_of_nothing", REDUCED, OVERRIDES, [{"pattern": "torch.cat"}]),
+    ("override_unsets_the_pattern", REDUCED, OVERRIDES, [{"pattern": "torch.cat", "unset": ["pattern"]}]),
+    ("override_constraints_without_dtype_configs", REDUCED, OVERRIDES, [{"pattern": "torch.sigmoid", "activation_constraints": "fixed_qparams_0to1"}]),
+    ("use_keeps_and_excludes_patterns", FBGEMM, CAT_USE, {"name": "cat", "dtype_configs": ["fbgemm_default_op_quint8_dtype_config"],
+                                                           "patterns": ["torch.cat"], "exclude_patterns": ["torch.cat"]}),
+    ("use_excludes_no_pattern", FBGEMM, [*CAT_USE, "exclude_patterns"], []),
+    ("use_excludes_a_number", FBGEMM, [*CAT_USE, "exclude_patterns"], [1]),
     # bounds
     ("quant_bound_out_of_range", COMMON, ["constraints", "fixed_qparams_0to1", "quant_max_upper_bound"], 256),
     ("quant_bound_of_float_dtype", FBGEMM, [*WEIGHTED, "input_dtype"], {"dtype": "float", "quant_min_lower_bound": 0}),
@@ -339,6 +381,24 @@ REFUSED = [
     ("fuser_argument_is_the_body_local", ONEDNN_GROUPS, ["fusers", "fuse_conv_add_left", "arguments"], ["add", "fused_module", "extra"]),
     ("no_error_modules_without_qat", ONEDNN_GROUPS, [*BN_ADD_FUSER, "error_modules"], DELETE),
     ("no_fused_arguments", ONEDNN_GROUPS, [*BN_ADD_FUSER, "fused_arguments"], []),
+    # qconfig mappings and what they are made of
+    ("unknown_mapping_key", FBGEMM, [*MAPPING, "globl"], "fbgemm_qconfig"),
+    ("mapping_in_included_file", QCONFIGS, ["qconfig_mappings"], {"mine": {"global": "fbgemm_qconfig"}}),
+    ("unknown_constructor_key", QCONFIGS, ["observers", "default_weight_observer", "with_arg"], {}),
+    ("unknown_qscheme", QCONFIGS, ["observers", "default_weight_observer", "with_args", "qscheme"], "per_tensor_symetric"),
+    ("keyword_dtype_unknown", QCONFIGS, ["observers", "default_weight_observer", "with_args", "dtype"], "qint9"),
+    ("keyword_array", QCONFIGS, ["observers", "reduce_range_histogram_observer", "with_args", "reduce_range"], [True]),
+    ("constructor_not_a_name", QCONFIGS, ["qconfigs", "fbgemm_qconfig", "activation"], 1),
+    ("qconfig_without_weight", QCONFIGS, ["qconfigs", "fbgemm_qconfig", "weight"], DELETE),
+    ("qconfig_not_a_name", FBGEMM, [*MAPPING, "global"], 1),
+    ("group_without_entries", QCONFIGS, ["object_type_groups", "default_object_types", "object_types"], []),
+    ("method_not_an_identifier", QCONFIGS, ["object_type_groups", "default_object_types", "object_types", 0, "object"], {"method": "{m}"}),
+    ("group_use_with_a_qconfig", FBGEMM, [*MAPPING, "object_types", 0, "qconfig"], "None"),
+    ("regex_not_a_string", FBGEMM, [*MAPPING, "module_name_regexes"], [{"regex": 1, "qconfig": "None"}]),
+    ("method_in_an_order", FBGEMM, [*MAPPING, "module_name_object_type_orders"],
+     [{"module_name": "a", "object": {"method": "add"}, "index": 0, "qconfig": "None"}]),
+    ("negative_order_index", FBGEMM, [*MAPPING, "module_name_object_type_orders"],
+     [{"module_name": "a", "object": "torch.nn.Linear", "index": -1, "qconfig": "None"}]),
 ]
 
 
@@ -410,6 +470,22 @@ ACCEPTED = [
             "op_groups": [{"name": "layer_norm", "dtype_configs": ["fbgemm_default_op_quint8_dtype_config"]}],
         },
     })]}, "extended.toml"),
+    ("pattern_edits", {"edited.toml": [([], {
+        "extends": "onednn.toml",
+        "backend": {
+            "output": "../generated/edited.py",
+            "remove_patterns": ["torch.narrow", ["torch.nn.Conv2d", "torch.nn.ReLU"], {"method": "reshape"}],
+            "override_patterns": [
+                {"pattern": "torch.nn.Linear", "qat_module": "torch.ao.nn.qat.Linear", "unset": ["reference_quantized_module"]},
+                {"pattern": "torch.sigmoid", "dtype_configs": ["onednn_op_quint8_dtype_config"], "activation_constraints": "fixed_qparams_0to1"},
+                {"pattern_complex_format": ["torch.nn.ReLU", ["operator.add", "torch.nn.Conv2d", "torch.ao.quantization.utils.MatchAllNode"]],
+                 "observation_type": "OUTPUT_SHARE_OBSERVER_WITH_INPUT"},
+                {"pattern": "torch.cat", "dtype_configs": []},
+            ],
+            "op_groups": [{"name": "layer_norm", "dtype_configs": ["onednn_op_quint8_dtype_config"],
+                           "exclude_patterns": [{"pattern_complex_format": "torch.nn.functional.layer_norm"}]}],
+        },
+    })], ONEDNN: [([*CAT_USE[:2], 0, "patterns"], ["torch.nn.Conv1d", ["torch.nn.Conv2d", "torch.nn.ReLU"]])]}, "edited.toml"),
     ("where_with_values", {ONEDNN: [(["backend", "op_groups", 4, "where", "post_module"], ["torch.nn.LeakyReLU", "torch.nn.Tanh"])]},
      ONEDNN),
     ("inline_bounds", {FBGEMM: [([*WEIGHTED, "input_dtype"], {"dtype": "quint8", "quant_min_lower_bound": 0, "quant_max_upper_bound": 127})]},
@@ -426,6 +502,22 @@ ACCEPTED = [
     ("placeholder_for_a_whole_pattern", {COMMON: [
         (["op_groups", "cat", "sections", 0, "for_each"], [{"op": ["torch.cat", "torch.nn.ReLU"]}]),
     ]}, FBGEMM),
+    ("customized_mapping", {"extended.toml": [([], {
+        "extends": "fbgemm.toml",
+        "backend": {"output": "../generated/extended.py"},
+        "observers": {"mine": {"class": "default_weight_observer", "with_args": {"dtype": "quint8", "custom_op_name": "x"}}},
+        "qconfigs": {"fbgemm_qconfig": {"activation": "mine", "weight": {"class": "torch.ao.quantization.observer.MinMaxObserver"}}},
+        "qconfig_mappings": {
+            "fbgemm": {
+                "remove_object_types": ["torch.nn.PReLU", {"method": "reshape"}],
+                "object_types": [{"object": "torch.nn.Linear", "qconfig": "None"}],
+                "module_name_regexes": [{"regex": "a.*", "qconfig": {"activation": "mine", "weight": "mine"}}],
+                "module_names": [{"module_name": "b", "qconfig": "fbgemm_qconfig"}],
+                "module_name_object_type_orders": [{"module_name": "", "object": "torch.add", "index": 0, "qconfig": "None"}],
+            },
+            "new": {"global": "None", "torch_getter": "torch.ao.quantization.qconfig_mapping._private", "torch_arguments": {"a": 1.5}},
+        },
+    })]}, "extended.toml"),
     ("symbol_from_an_allowed_root", {FBGEMM: [(["allowed_roots"], ["mypackage"])],
                                      COMMON: [([*LINEAR, 0, "root_node_getter"], "mypackage.nodes.root")]}, FBGEMM),
 ]

@@ -104,8 +104,8 @@ CASES = [
      ["spec/fbgemm.toml: backend.op_groups[5].dtype_configs: the name "
       "'fbgemm_default_op_quint8_dtype_config_with_fixed_qparams_0to1', of 'fbgemm_default_op_quint8_dtype_config' "
       "with activation constraints 'fixed_qparams_0to1', is already taken"]),
-    ("include_twice", replace_in(SPEC, 'include = ["op_groups/common.toml"]',
-                                 'include = ["op_groups/common.toml", "./op_groups/common.toml"]'), SPEC,
+    ("include_twice", replace_in(SPEC, 'include = ["op_groups/common.toml", "qconfigs/common.toml"]',
+                                 'include = ["op_groups/common.toml", "./op_groups/common.toml", "qconfigs/common.toml"]'), SPEC,
      ["error: spec/fbgemm.toml: include[1]: './op_groups/common.toml' is included twice"]),
     ("missing_include", replace_in(SPEC, '"op_groups/common.toml"', '"op_groups/missing.toml"'), SPEC,
      ["error: spec/op_groups/missing.toml: file not found; expected a TOML spec"]),
@@ -126,6 +126,14 @@ CASES = [
      ["error: builtin:fbgem.toml: no such builtin spec; did you mean 'builtin:fbgemm.toml'? expected one of: "]),
     ("extends_in_a_cycle", replace_in(SPEC, "include = [", 'extends = "fbgemm_reduce_range.toml"\ninclude = ['), REDUCED,
      ["error: spec/fbgemm.toml: extends: 'fbgemm_reduce_range.toml' extends this spec again (a cycle)"]),
+    # pattern-level edits name patterns that must be there
+    ("remove_a_pattern_the_base_lacks", replace_in(REDUCED, 'output = "../generated/fbgemm_reduce_range.py"',
+                                                   'output = "../generated/fbgemm_reduce_range.py"\nremove_patterns = ["torch.narow"]'), REDUCED,
+     ["error: spec/fbgemm_reduce_range.toml: backend.remove_patterns[0]: spec/fbgemm.toml (the spec this one extends) has no "
+      "pattern torch.narow; did you mean 'torch.narrow'? expected one of: torch.nn.Conv1d, "]),
+    ("exclude_a_pattern_the_group_lacks", replace_in(SPEC, 'name = "cat"\n', 'name = "cat"\nexclude_patterns = ["torch.catt"]\n'), SPEC,
+     ["error: spec/fbgemm.toml: backend.op_groups[3].exclude_patterns[0]: this use of op group 'cat' has no pattern torch.catt; "
+      "did you mean 'torch.cat'? expected one of: torch.cat"]),
     ("extends_a_spec_that_sets_no_torch_version", replace_in(SPEC, 'torch_version = "2.13.0"', "#"), REDUCED,
      ["error: spec/fbgemm_reduce_range.toml: backend.torch_version: missing required key; neither this spec nor the "
       "spec it extends sets it"]),

@@ -8,13 +8,13 @@ and fuse_handler.py):
 
 - a fuser gets ``is_qat``, then the matched modules, in each of the cases FX can
   produce (FUSER_CASES: inference on eval modules, QAT on training modules,
-  inference on training modules, modules in mixed modes, convs and linears without
-  bias): a module instance for a module type (built with non-default settings,
-  NON_DEFAULT_SETTINGS, so a fuser that drops a stride or ignores an eps differs;
-  seeded, every floating parameter and buffer randomized, so a BatchNorm that is
-  not folded changes the weights), an
-  ``nn.ReLU`` for ``F.relu``, the function itself for other functions and methods,
-  ``MatchAllNode`` as is. A simple pattern's fuser is called in forward order
+  inference on training modules, modules in mixed modes, only the first or only
+  the last module training, convs and linears without bias): a module instance
+  for a module type (built with non-default settings, NON_DEFAULT_SETTINGS, so a
+  fuser that drops a stride or ignores an eps differs; seeded, every floating
+  parameter and buffer randomized, so a BatchNorm that is not folded changes the
+  weights), an ``nn.ReLU`` for ``F.relu``, the function itself for other
+  functions and methods, ``MatchAllNode`` as is. A simple pattern's fuser is called in forward order
   ``fuser(is_qat, m1, m2[, m3])``; a complex-format one with the matched structure
   in torch's reversed nested format, ``fuser(is_qat, relu, (add, (bn, conv), extra))``.
   Two fusers agree when they return modules of the same structure, types, training
@@ -36,7 +36,7 @@ import torch
 import torch.fx
 from torch.ao.quantization.utils import MatchAllNode
 
-from ..errors import running_user_code
+from ..user_code import running_user_code
 from .description import Behaviour, Outcome, without_addresses
 from .public_names import PublicNames
 
@@ -77,15 +77,23 @@ NON_DEFAULT_SETTINGS = {
 class FuserCase:
     label: str
     is_qat: bool
-    training: str  # "eval", "train", or "mixed": the matched modules alternate, first training
+    # "eval", "train"; "mixed": the matched modules alternate, the last in forward
+    # order training; "first", "last": only that module (in forward order) training.
+    training: str
     bias: bool = True  # False: convs and linears are built without bias
 
 
+# The training modes of up to three modules, up to flipping them all (a check
+# compares modes): all alike, the middle one apart ("mixed"), the first apart, the
+# last apart. A training-mode check that leaves out one pair, or joins the pairs
+# with "and", differs from torch's in one of the last two.
 FUSER_CASES = (
     FuserCase("is_qat=False", False, "eval"),
     FuserCase("is_qat=True", True, "train"),
     FuserCase("is_qat=False, modules training", False, "train"),
     FuserCase("is_qat=False, modules in mixed modes", False, "mixed"),
+    FuserCase("is_qat=False, only the first module training", False, "first"),
+    FuserCase("is_qat=False, only the last module training", False, "last"),
     FuserCase("is_qat=False, no bias", False, "eval", bias=False),
 )
 
@@ -101,14 +109,16 @@ def fuser_behaviour(fuser: Callable, key: Any, forward_order: bool, names: Publi
     outcomes = []
     for case in FUSER_CASES:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(EXAMPLE_SEED)
+            # The CPU generator only (what the examples draw from): torch.manual_seed
+            # also queues a lazy CUDA seeding, with a stack trace, on every call.
+            torch.random.default_generator.manual_seed(EXAMPLE_SEED)
             try:
-                matched = _Examples(case, names).matched(key)
+                matched = _Examples(case, names, _modules_in(key)).matched(key)
             except _CannotBuild as reason:
                 return Behaviour(name, None, str(reason))
             arguments = _forward(matched) if forward_order else (matched if isinstance(matched, tuple) else (matched,))
             try:
-                with running_user_code():
+                with running_user_code(f"calling fuser {name} ({case.label})"):
                     result = fuser(case.is_qat, *arguments)
             except Exception as error:  # noqa: BLE001 - raising the same error is the same behaviour
                 outcomes.append(Outcome(case.label, _raised(error)))
@@ -131,7 +141,7 @@ def getter_behaviour(getter: Callable, key: Any, names: PublicNames) -> Behaviou
 
     pattern = nodes(key, "node_pattern")
     try:
-        with running_user_code():
+        with running_user_code(f"calling node getter {names.name_of(getter)}"):
             result = getter(pattern)
     except Exception as error:  # noqa: BLE001
         return Behaviour(names.name_of(getter), (Outcome("node_pattern", _raised(error)),))
@@ -176,12 +186,22 @@ def _forward(matched: Any) -> tuple:
     return (*reversed(rest), last)
 
 
-class _Examples:
-    """The matched modules FX would pass for a match of a key, in one FuserCase."""
+def _modules_in(key: Any) -> int:
+    """How many module instances _Examples builds for ``key``."""
+    if isinstance(key, tuple):
+        return sum(_modules_in(item) for item in key)
+    return int(key is not MatchAllNode and (key is torch.nn.functional.relu or isinstance(key, type) and issubclass(key, torch.nn.Module)))
 
-    def __init__(self, case: FuserCase, names: PublicNames):
+
+class _Examples:
+    """The matched modules FX would pass for a match of a key, in one FuserCase.
+    They are built in the key's order, torch's reversed one: the last module in
+    forward order first."""
+
+    def __init__(self, case: FuserCase, names: PublicNames, modules: int):
         self.case = case
         self.names = names
+        self.modules = modules
         self.built = 0
 
     def matched(self, key: Any) -> Any:
@@ -196,7 +216,13 @@ class _Examples:
         return key
 
     def next_mode(self) -> bool:
-        training = {"eval": False, "train": True}.get(self.case.training, self.built % 2 == 0)
+        training = {
+            "eval": False,
+            "train": True,
+            "mixed": self.built % 2 == 0,
+            "last": self.built == 0,
+            "first": self.built == self.modules - 1,
+        }[self.case.training]
         self.built += 1
         return training
 

@@ -5,7 +5,15 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import isolation
+from ..child_limits import add_limit_options, limits_of
 from ..invocation import HelpFormatter, examples, invoked_as
+from ..text import printable
+from .codec import CodecError, decode_config
+from .differ import compare
+from .json_report import json_report
+from .markdown_report import markdown_report
+from .text_report import text_report
 
 EXIT_EQUAL = 0
 EXIT_DIFFERENT = 1
@@ -23,14 +31,19 @@ each side is one of:
   builtin:NAME                      a spec shipped with the generator, e.g. builtin:x86.toml
   REV:spec/fbgemm.toml              a spec at a git revision, e.g. HEAD~1:spec/fbgemm.toml
                                     (the path from the repository root, or ./ from here)
-  generated/fbgemm.py               a generated module (its getter: the one function its __all__ names)
+  generated/fbgemm.py               a generated module (its getter: the one function in its __all__
+                                    that returns a BackendConfig, not a QConfigMapping)
   MODULE:FUNCTION                   a function returning a BackendConfig, e.g.
                                     torch.ao.quantization.backend_config:get_native_backend_config
 
 exit status:
   0  the configs are equal
   1  they differ (or a side names a symbol the installed torch lacks)
-  2  bad input: unknown module, bad spec, missing file, not a BackendConfig, bad usage
+  2  bad input: unknown module, bad spec, missing file, not a BackendConfig, bad usage,
+     a revision whose tree holds entries git would not check out (.., .git, ...);
+     code of a side that exits, raises a BaseException, is killed, runs out of time
+     (--timeout) or memory (--memory-limit): it runs in a child process, and its own
+     output is shown on stderr, marked "user output" (docs/isolation.md)
 """
 
 
@@ -57,33 +70,33 @@ def _parser() -> argparse.ArgumentParser:
         default="text",
         help="text (default) for a terminal, json for tools, markdown for a pull-request comment",
     )
+    add_limit_options(parser)
     return parser
 
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    # The sides are loaded and described in a child process (generator/isolation.py):
+    # they run the user's code. This process compares the descriptions it gets back.
+    run = isolation.run_child({"kind": "diff", "sides": [args.old, args.new]}, limits_of(args))
+    if run.failure is not None:
+        return _bad_input([run.failure.line("diff")])
     try:
-        from .differ import compare
-        from .json_report import json_report
-        from .markdown_report import markdown_report
-        from .sides import SideError, describe_sides, installed_torch, load_side
-        from .text_report import text_report
-    except ImportError as error:
-        print(f"error: diff needs torch installed ({error})", file=sys.stderr)
-        return EXIT_BAD_INPUT
-
-    sides = []
-    failed = False
-    for argument in (args.old, args.new):
-        try:
-            sides.append(load_side(argument))
-        except SideError as error:
-            failed = True
-            for line in error.lines:
-                print(f"error: {line}", file=sys.stderr)
-    if failed:
-        return EXIT_BAD_INPUT
-    comparison = compare(*describe_sides(*sides))
+        answer = isolation.only_answer(run)
+        if "errors" in answer:
+            return _bad_input(isolation.answer_lines(answer, "errors"))
+        descriptions = isolation.answer_field(answer, "descriptions", list)
+        old, new = (decode_config(data) for data in descriptions)
+        torch_release = isolation.answer_field(answer, "torch", str)
+    except (isolation.BadAnswer, CodecError, ValueError) as error:
+        return _bad_input([f"diff: the child process did not answer with two descriptions ({error})"])
+    comparison = compare(old, new)
     report = {"text": text_report, "json": json_report, "markdown": markdown_report}[args.format]
-    sys.stdout.write(report(comparison, [f"built with the installed torch {installed_torch()}"]))
+    sys.stdout.write(report(comparison, [f"built with the installed torch {torch_release}"]))
     return EXIT_EQUAL if comparison.equal else EXIT_DIFFERENT
+
+
+def _bad_input(lines: list[str]) -> int:
+    for line in lines:
+        print(printable(f"error: {line}"), file=sys.stderr)
+    return EXIT_BAD_INPUT

@@ -89,6 +89,12 @@ def describe_pattern_config(pattern_config: Any, key: Any = None, names: PublicN
     return _Describer({}, names or PublicNames()).pattern_config(pattern_config, key)
 
 
+def describe_key(key: Any, names: PublicNames) -> Any:
+    """BackendConfig's key of a pattern, as a description's ``key``: cheaper than
+    describing the whole pattern config (no callable is run)."""
+    return _Describer({}, names).pattern(key)
+
+
 class _Describer:
     def __init__(self, constants: dict[int, str], names: PublicNames):
         self.constants = constants

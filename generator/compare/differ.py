@@ -195,7 +195,10 @@ def compare(old: ConfigDescription, new: ConfigDescription) -> Comparison:
 
 def _common_in_order(old: list | tuple, new: list | tuple, equal=lambda a, b: a == b) -> list[tuple[int, int]]:
     """Index pairs of equal items kept in the same relative order on both sides:
-    a longest common subsequence. What is not in it moved, or was added or removed."""
+    a longest common subsequence. What is not in it moved, or was added or removed.
+    Of two subsequences as long (two swapped neighbours), the one leaving out the
+    earlier item of OLD wins: that item is reported as moved, after the other, in
+    every version (tests/test_diff.py pins it)."""
     lengths = [[0] * (len(new) + 1) for _ in range(len(old) + 1)]
     for i in range(len(old) - 1, -1, -1):
         for j in range(len(new) - 1, -1, -1):

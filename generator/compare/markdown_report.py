@@ -1,13 +1,22 @@
-"""The comparison as Markdown, for a pull-request comment: ``diff --format markdown``."""
+"""The comparison as Markdown, for a pull-request comment: ``diff --format markdown``.
+
+A section whose list is longer than a screen (FOLD_AT lines) is folded into
+``<details>`` with a one-line summary (``55 patterns added``); the pattern lists of
+shared changes are always folded. A named dtype config that several added or
+removed patterns use is shown once, and the patterns name it.
+"""
 
 from __future__ import annotations
 
 from typing import Sequence
 
 from ..text import count
-from .description import ConfigDescription, show
+from .description import ConfigDescription, show, show_record
 from .differ import Comparison
-from .text_report import change_line, field_lines, moved_where, summary_text
+from .text_report import change_line, field_lines, moved_where, shared_dtype_configs, summary_text
+
+# Lines of a list shown as they are; a longer list is folded away.
+FOLD_AT = 40
 
 
 def _code(text: str) -> str:
@@ -49,53 +58,62 @@ def markdown_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         lines.append("")
     lines += [f"**Summary:** {summary_text(comparison)}"]
 
-    def section(title: str, count: int) -> None:
-        lines.extend(["", f"#### {title} ({count})", ""])
+    def section(title: str, number: int, body: list[str], folded: str) -> None:
+        lines.extend(["", f"#### {title} ({number})", ""])
+        if len(body) > FOLD_AT:
+            lines.extend([f"<details><summary>{folded}</summary>", "", *body, "", "</details>"])
+        else:
+            lines.extend(body)
 
-    def item(head: str, body: list[tuple[str, list[str]]]) -> None:
-        lines.append(f"- {head}")
-        for line, details in body:
-            lines.append(f"  - {_code(line)}")
-            lines.extend(f"    - {_code(detail)}" for detail in details)
+    def item(body: list[str], head: str, fields: list[tuple[str, list[str]]]) -> None:
+        body.append(f"- {head}")
+        for line, details in fields:
+            body.append(f"  - {_code(line)}")
+            body.extend(f"    - {_code(detail)}" for detail in details)
 
     if comparison.name is not None:
-        section("Backend name", 1)
-        lines.append(f"- {_code(show(comparison.name.old))} → {_code(show(comparison.name.new))}")
+        section("Backend name", 1, [f"- {_code(show(comparison.name.old))} → {_code(show(comparison.name.new))}"], "backend name")
+    defined = shared_dtype_configs(comparison)
+    if defined:
+        body = [f"- {_code(show_record(record, with_name=True))}" for record in defined.values()]
+        section("Dtype configs of added and removed patterns", len(defined), body, count(len(defined), "dtype config"))
     if comparison.added:
-        section("Added patterns", len(comparison.added))
+        body = []
         for added in comparison.added:
-            item(f"{_code(added.pattern.label)} at `configs[{added.position}]`", field_lines(added.pattern))
+            item(body, f"{_code(added.pattern.label)} at `configs[{added.position}]`", field_lines(added.pattern, defined))
+        section("Added patterns", len(comparison.added), body, f"{count(len(comparison.added), 'pattern')} added")
     if comparison.removed:
-        section("Removed patterns", len(comparison.removed))
+        body = []
         for removed in comparison.removed:
-            item(f"{_code(removed.pattern.label)} at `configs[{removed.position}]`", field_lines(removed.pattern))
+            item(body, f"{_code(removed.pattern.label)} at `configs[{removed.position}]`", field_lines(removed.pattern, defined))
+        section("Removed patterns", len(comparison.removed), body, f"{count(len(comparison.removed), 'pattern')} removed")
     if comparison.moved:
-        section("Moved patterns", len(comparison.moved))
-        for moved in comparison.moved:
-            lines.append(
-                f"- {_code(moved.label)}: `configs[{moved.old_position}]` → `configs[{moved.new_position}]` "
-                f"({moved_where(moved)})"
-            )
+        body = [
+            f"- {_code(moved.label)}: `configs[{moved.old_position}]` → `configs[{moved.new_position}]` ({moved_where(moved)})"
+            for moved in comparison.moved
+        ]
+        section("Moved patterns", len(comparison.moved), body, f"{count(len(comparison.moved), 'pattern')} moved")
     if comparison.changed:
-        section("Changed patterns", len(comparison.changed))
+        body = []
         for changed in comparison.changed:
-            item(_code(changed.label), [change_line(change) for change in changed.changes])
+            item(body, _code(changed.label), [change_line(change) for change in changed.changes])
+        section("Changed patterns", len(comparison.changed), body, f"{count(len(comparison.changed), 'pattern')} changed")
     if comparison.shared:
-        section("The same change on many patterns", len(comparison.shared))
+        body = []
         for shared in comparison.shared:
             line, details = change_line(shared.change)
-            item(f"{_code(line)} on {count(len(shared.patterns), 'pattern')}", [])
-            lines.extend(f"  - {_code(detail)}" for detail in details)
-            lines.extend(_patterns(shared.patterns))
+            item(body, f"{_code(line)} on {count(len(shared.patterns), 'pattern')}", [])
+            body.extend(f"  - {_code(detail)}" for detail in details)
+            body.extend(_patterns(shared.patterns))
+        section("The same change on many patterns", len(comparison.shared), body, count(len(comparison.shared), "shared change"))
     if comparison.named:
-        section("Named dtype configs changed", len(comparison.named))
+        body = []
         for named in comparison.named:
-            item(f"{_code(named.name)}, used by {count(len(named.patterns), 'pattern')}", [change_line(c) for c in named.changes])
-            lines.extend(_patterns(named.patterns))
+            item(body, f"{_code(named.name)}, used by {count(len(named.patterns), 'pattern')}", [change_line(c) for c in named.changes])
+            body.extend(_patterns(named.patterns))
+        section("Named dtype configs changed", len(comparison.named), body, f"{count(len(comparison.named), 'named dtype config')} changed")
     if comparison.missing:
-        section("Symbols the installed torch lacks", len(comparison.missing))
-        lines.append("Each side was compared with a named stand-in for these.")
-        lines.append("")
-        for missing in comparison.missing:
-            lines.append(f"- {missing.side}: {_code(str(missing.symbol))}")
+        body = ["Each side was compared with a named stand-in for these.", ""]
+        body.extend(f"- {missing.side}: {_code(str(missing.symbol))}" for missing in comparison.missing)
+        section("Symbols the installed torch lacks", len(comparison.missing), body, count(len(comparison.missing), "missing symbol"))
     return "\n".join(lines) + "\n"

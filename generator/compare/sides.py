@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib
+import inspect
 import re
 import sys
 import tempfile
@@ -26,16 +27,19 @@ from typing import Any
 import torch
 from torch.ao.quantization.backend_config import BackendConfig
 
-from ..errors import SpecError, running_user_code
+from .. import user_code
+from ..errors import SpecError
 from ..formatting import build_module
 from ..loader import load_backend
-from ..model import Backend, Origin, Symbol
+from ..model import Backend
 from ..output import OutputError, read_output
+from ..user_code import running_user_code
 from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
-from .generated_source import Unresolved, run_generated_source
+from .generated_source import run_generated_source
 from .gitrev import RevisionError, materialize
 from .public_names import PublicNames
+from .spec_module import SpecModule, identifier
 
 BUILTIN_PREFIX = "builtin:"
 _TORCH_BACKENDS = "torch.ao.quantization.backend_config."
@@ -83,10 +87,14 @@ def describe_sides(*sides: Side) -> list[ConfigDescription]:
     for side in sides:
         for path, value in side.named.items():
             names.prefer(value, path)
-    return [
-        describe_backend_config(side.config, side.source, side.kind, side.constants, side.torch_version, side.missing, names)
-        for side in sides
-    ]
+    described = []
+    for side in sides:
+        # The config's objects are the user's: a __repr__ that raises fails here.
+        with user_code.doing("describing its config", subject=side.source):
+            described.append(
+                describe_backend_config(side.config, side.source, side.kind, side.constants, side.torch_version, side.missing, names)
+            )
+    return described
 
 
 def load_side(argument: str) -> Side:
@@ -136,50 +144,24 @@ def load_generated(
 ) -> Side:
     """Run a spec's generated module source for its config; a symbol the installed
     torch lacks is reported with the spec file and key that name it."""
-    module_name = _identifier(Path(backend.default_output).stem)
+    return load_spec_module(SpecModule.of(backend), source, label, kind, rename)
+
+
+def load_spec_module(
+    spec: SpecModule, source: str, label: str, kind: str, rename: tuple[str, str] | None = None
+) -> Side:
+    """load_generated, from what the module needs of its spec (as --verify's child has it)."""
     try:
-        with running_user_code():
-            run = run_generated_source(source, f"<generated from {label}>", module_name)
-            config = getattr(run.module, backend.getter)()
+        with running_user_code("running its generated module"):
+            run = run_generated_source(source, f"<generated from {label}>", spec.module_name)
+            config = getattr(run.module, spec.getter)()
     except Exception as error:  # noqa: BLE001 - the installed torch rejects the config
         raise SideBuildError(
             [f"{label}: the generated module fails with torch {installed_torch()}: {type(error).__name__}: {error}"]
         ) from None
-    origins = _symbol_origins(backend)
-    missing = tuple(
-        MissingSymbol(_where(origins, item, label, rename), item.path, item.problem) for item in run.unresolved
-    )
+    missing = tuple(MissingSymbol(spec.where(item.path, label, rename), item.path, item.problem) for item in run.unresolved)
     constants = dtype_config_names(vars(run.module))
-    return Side(config, label, kind, constants, backend.torch_version, missing, run.named)
-
-
-def _symbol_origins(backend: Backend) -> dict[str, list[Origin]]:
-    """Symbol path -> the spec entries naming it, found in any field of the model."""
-    origins: dict[str, list[Origin]] = {}
-
-    def visit(value: Any, origin: Origin) -> None:
-        if isinstance(value, Symbol):
-            origins.setdefault(value.path, []).append(origin)
-        elif isinstance(value, (tuple, list)):
-            for item in value:
-                visit(item, origin)
-        elif dataclasses.is_dataclass(value) and not isinstance(value, type):
-            for field in dataclasses.fields(value):
-                visit(getattr(value, field.name), origin)
-
-    for config in backend.pattern_configs:
-        visit(config, config.origin)
-    return origins
-
-
-def _where(origins: dict[str, list[Origin]], item: Unresolved, label: str, rename: tuple[str, str] | None) -> str:
-    found = origins.get(item.path) or [o for path, found in origins.items() if path.startswith(f"{item.path}.") for o in found]
-    if not found:
-        return label
-    where = f"{found[0].file}: {found[0].key}"
-    if rename:
-        where = where.replace(*rename)
-    return where + (f" (and {len(found) - 1} more)" if len(found) > 1 else "")
+    return Side(config, label, kind, constants, spec.torch_version, missing, run.named)
 
 
 def _module_side(path: Path, label: str) -> Side:
@@ -193,13 +175,14 @@ def _module_side(path: Path, label: str) -> Side:
     except UnicodeDecodeError:
         raise SideError([f"{label}: not UTF-8 text; expected a generated module"]) from None
     try:
-        with running_user_code():
-            run = run_generated_source(source, str(path), _identifier(path.stem))
+        with running_user_code("running the module"):
+            run = run_generated_source(source, str(path), identifier(path.stem))
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: cannot run it: {type(error).__name__}: {error}"]) from None
-    # The getter is the one function the module exports; the rest are dtype configs.
+    # The getter is the one function the module exports that returns a BackendConfig;
+    # the rest are dtype configs, and QConfigMapping getters and their constructors.
     exported = getattr(run.module, "__all__", None) or []
-    getters = [name for name in exported if callable(getattr(run.module, name, None))]
+    getters = [name for name in exported if _is_backend_getter(getattr(run.module, name, None))]
     if len(getters) != 1:
         raise SideError([f"{label}: expected a generated module, whose __all__ names one getter function"])
     config = _call(getattr(run.module, getters[0]), getters[0], label)
@@ -209,12 +192,20 @@ def _module_side(path: Path, label: str) -> Side:
     return Side(config, label, "generated module", constants, verified[1] if verified else None, missing, run.named)
 
 
+def _is_backend_getter(value: Any) -> bool:
+    """A function that is not annotated to return a QConfigMapping."""
+    if not inspect.isfunction(value):
+        return False
+    returns = value.__annotations__.get("return")
+    return getattr(returns, "__name__", returns) != "QConfigMapping"
+
+
 def load_function_side(
     module_name: str, function_name: str, label: str, kind: str, torch_version: str | None = None
 ) -> Side:
     """``MODULE:FUNCTION``: import the module, call the function."""
     try:
-        with running_user_code():
+        with running_user_code(f"importing {module_name}"):
             module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is bad input
         raise SideError([f"{label}: cannot import {module_name}: {type(error).__name__}: {error}"]) from None
@@ -236,15 +227,10 @@ def load_function_side(
 
 def _call(function: Any, name: str, label: str) -> BackendConfig:
     try:
-        with running_user_code():
+        with running_user_code(f"calling {name}()"):
             config = function()
     except Exception as error:  # noqa: BLE001
         raise SideError([f"{label}: {name}() raised {type(error).__name__}: {error}"]) from None
     if not isinstance(config, BackendConfig):
         raise SideError([f"{label}: {name}() returned {type(config).__name__}, not a BackendConfig"])
     return config
-
-
-def _identifier(text: str) -> str:
-    cleaned = re.sub(r"\W", "_", text)
-    return cleaned if cleaned.isidentifier() else f"_{cleaned}"

@@ -1,4 +1,10 @@
-"""The comparison as plain text, for a terminal: ``diff --format text`` and ``--verify``."""
+"""The comparison as plain text, for a terminal: ``diff --format text`` and ``--verify``.
+
+Lines are kept within WIDTH columns where the data allows: a longer line is broken
+after a comma (else a space), its continuation indented four more columns. A named
+dtype config that several added or removed patterns use is shown once, in its own
+section, and the patterns name it.
+"""
 
 from __future__ import annotations
 
@@ -13,12 +19,16 @@ from .differ import (
     FieldChanged,
     PatternChange,
     PatternMoved,
+    same,
 )
 
 # Pattern lists longer than this are cut short in text (JSON lists them all).
 LISTED_PATTERNS = 3
 # Fields every pattern's label already shows.
 _LABEL_FIELDS = ("pattern", "pattern_complex_format")
+# Columns of a terminal line; what is longer is wrapped (see wrapped).
+WIDTH = 120
+_HANGING = 4
 
 
 def side_text(description: ConfigDescription) -> str:
@@ -65,16 +75,35 @@ def moved_where(moved: PatternMoved) -> str:
     return f"now after {moved.after}" if moved.after is not None else "now first"
 
 
-def field_lines(pattern: PatternDescription) -> list[tuple[str, list[str]]]:
+def shared_dtype_configs(comparison: Comparison) -> dict[str, Record]:
+    """Named dtype configs that two or more added or removed patterns use with one
+    value: reports show each once and let the patterns name it."""
+    found: dict[str, list[Record]] = {}
+    for pattern in (*(added.pattern for added in comparison.added), *(removed.pattern for removed in comparison.removed)):
+        configs = pattern.field("dtype_configs")
+        for config in configs if isinstance(configs, tuple) else ():
+            if isinstance(config, Record) and config.name:
+                found.setdefault(config.name, []).append(config)
+    return {name: records[0] for name, records in found.items() if len(records) >= 2 and all(same(r, records[0]) for r in records)}
+
+
+def field_lines(pattern: PatternDescription, defined: dict[str, Record] | None = None) -> list[tuple[str, list[str]]]:
     """Every field a pattern sets, as ``name = value`` lines with detail lines under each.
-    Unset fields (None, empty) are left out: they hold BackendPatternConfig's defaults."""
+    Unset fields (None, empty) are left out: they hold BackendPatternConfig's defaults.
+    A dtype config in ``defined`` (shown once elsewhere) is named, not written out."""
     lines: list[tuple[str, list[str]]] = []
     for name, value in pattern.fields:
         if name in _LABEL_FIELDS or is_unset(value):
             continue
         if name == "dtype_configs" and isinstance(value, tuple):
+            if value and all(isinstance(config, Record) and config.name in (defined or {}) for config in value):
+                lines.append((f"dtype_configs = [{', '.join(config.name for config in value)}]", []))
+                continue
             for index, config in enumerate(value):
-                text = show_record(config, with_name=True) if isinstance(config, Record) else show(config)
+                if isinstance(config, Record) and config.name in (defined or {}):
+                    text = config.name
+                else:
+                    text = show_record(config, with_name=True) if isinstance(config, Record) else show(config)
                 lines.append((f"dtype_configs[{index}] = {text}", []))
             continue
         details = [f"{o.case}: {o.result}" for o in getattr(value, "outcomes", None) or ()]
@@ -108,14 +137,18 @@ def text_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
 
     if comparison.name is not None:
         lines.extend(["", f"backend name: {show(comparison.name.old)} -> {show(comparison.name.new)}"])
+    defined = shared_dtype_configs(comparison)
+    if defined:
+        section("dtype configs of added and removed patterns", len(defined))
+        lines.extend(f"  {show_record(record, with_name=True)}" for record in defined.values())
     if comparison.added:
         section("added patterns", len(comparison.added))
         for added in comparison.added:
-            block(f"+ {added.pattern.label}  at configs[{added.position}]", field_lines(added.pattern))
+            block(f"+ {added.pattern.label}  at configs[{added.position}]", field_lines(added.pattern, defined))
     if comparison.removed:
         section("removed patterns", len(comparison.removed))
         for removed in comparison.removed:
-            block(f"- {removed.pattern.label}  at configs[{removed.position}]", field_lines(removed.pattern))
+            block(f"- {removed.pattern.label}  at configs[{removed.position}]", field_lines(removed.pattern, defined))
     if comparison.moved:
         section("moved patterns", len(comparison.moved))
         for moved in comparison.moved:
@@ -142,4 +175,27 @@ def text_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         for missing in comparison.missing:
             lines.append(f"  {missing.side}: {missing.symbol}")
     lines.extend(["", f"summary: {summary_text(comparison)}"])
-    return "\n".join(lines) + "\n"
+    return "".join(f"{part}\n" for line in lines for part in wrapped(line))
+
+
+def wrapped(line: str, width: int = WIDTH) -> list[str]:
+    """``line`` in pieces of at most ``width`` columns where it has room to break:
+    after a comma, else at a space; each continuation indented four columns more
+    than the line. A word longer than a line (a long path) is left whole."""
+    if len(line) <= width:
+        return [line]
+    indent = " " * (len(line) - len(line.lstrip(" ")) + _HANGING)
+    pieces: list[str] = []
+    rest = line
+    while len(rest) > width:
+        floor = len(indent) + 8  # a break must leave more than the indent on the line
+        comma, space = rest.rfind(", ", floor, width), rest.rfind(" ", floor, width + 1)
+        if comma >= 0 and (comma >= width * 0.6 or space < 0):
+            head, tail = rest[: comma + 1], rest[comma + 2 :]
+        elif space >= 0:
+            head, tail = rest[:space], rest[space + 1 :]
+        else:
+            break
+        pieces.append(head)
+        rest = indent + tail.lstrip(" ")
+    return [*pieces, rest]

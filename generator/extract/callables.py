@@ -28,7 +28,7 @@ from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.behaviour import fuser_behaviour, getter_behaviour
 from ..compare.differ import same
 from ..compare.public_names import PublicNames
-from ..errors import running_user_code
+from ..user_code import running_user_code
 from .groups import SharedCatalog
 from .live import ExtractError
 

@@ -1,9 +1,10 @@
 """Write an extracted spec as TOML, with tomlkit: comments kept, bytes deterministic.
 
-The layout follows the shipped specs: a header comment, ``include``, [backend],
-[constraints], [dtype_configs], the spec's own [op_groups] (patterns no shared
-group expands to), then each [[backend.op_groups]] use with a comment naming the
-group and what it holds.
+The layout follows the shipped specs: a header comment, ``extends`` (a delta),
+``include``, [backend], [constraints], [dtype_configs], the spec's own [op_groups]
+(patterns no shared group expands to), each [[backend.override_patterns]] (a
+delta), then each [[backend.op_groups]] use with a comment naming the group and
+what it holds.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ class OwnGroup:
     name: str
     doc: str
     entries: list[dict[str, Any]]
+    comment: list[str] = field(default_factory=list)  # above its keys: how it differs from a shared group
 
 
 @dataclass
@@ -45,6 +47,8 @@ class SpecParts:
     dtype_configs: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     own_groups: list[OwnGroup] = field(default_factory=list)
     uses: list[Use] = field(default_factory=list)
+    extends: str | None = None
+    overrides: list[dict[str, Any]] = field(default_factory=list)
 
 
 def is_extracted(content: bytes) -> bool:
@@ -57,14 +61,18 @@ def spec_text(parts: SpecParts) -> str:
     for line in parts.header:
         doc.add(tomlkit.comment(line))
     doc.add(tomlkit.nl())
-    doc.add("include", _array(parts.include, multiline=len(parts.include) > 2))
+    if parts.extends is not None:
+        doc.add("extends", parts.extends)
+    if parts.include or parts.extends is None:
+        doc.add("include", _array(parts.include, multiline=len(parts.include) > 2))
     if parts.allowed_roots:
-        doc.add(tomlkit.comment("Top-level packages of the functions the config uses besides torch's."))
+        if parts.extends is None:
+            doc.add(tomlkit.comment("Top-level packages of the functions the config uses besides torch's."))
         doc.add("allowed_roots", _array(parts.allowed_roots))
     doc.add(tomlkit.nl())
     backend = tomlkit.table()
     for key, value in parts.backend.items():
-        backend.add(key, value)
+        backend.add(key, _value(value, multiline=isinstance(value, list) and _long(value)))
     doc.add("backend", backend)
     if parts.constraints:
         doc.add("constraints", _named_tables(parts.constraints, _with_power_comments))
@@ -74,6 +82,8 @@ def spec_text(parts: SpecParts) -> str:
         groups = tomlkit.table(is_super_table=True)
         for group in parts.own_groups:
             table = tomlkit.table()
+            for line in group.comment:
+                table.add(tomlkit.comment(line))
             table.add("doc", group.doc)
             section = tomlkit.table()
             section.add("patterns", _entries(group.entries))
@@ -82,22 +92,38 @@ def spec_text(parts: SpecParts) -> str:
             table.add("sections", sections)
             groups.add(group.name, table)
         doc.add("op_groups", groups)
-    if not parts.uses:
+    if not parts.uses and parts.extends is None:
         # An empty array of tables writes nothing; the key is required.
         backend.add("op_groups", tomlkit.array())
         return tomlkit.dumps(doc)
-    uses = tomlkit.aot()
-    for use in parts.uses:
-        table = tomlkit.table()
-        for line in use.comment:
-            table.add(tomlkit.comment(line))
-        for key, value in use.table.items():
-            table.add(key, _value(value, multiline=key == "dtype_configs" and len(value) > 1))
-        uses.append(table)
     tail = tomlkit.table(is_super_table=True)
-    tail.add("op_groups", uses)
-    doc.append("backend", tail)
+    if parts.overrides:
+        overrides = tomlkit.aot()
+        for override in parts.overrides:
+            table = tomlkit.table()
+            for key, value in override.items():
+                table.add(key, _value(value, multiline=isinstance(value, list) and key != "pattern" and _long(value)))
+            overrides.append(table)
+        tail.add("override_patterns", overrides)
+    if parts.uses:
+        uses = tomlkit.aot()
+        for use in parts.uses:
+            table = tomlkit.table()
+            for line in use.comment:
+                table.add(tomlkit.comment(line))
+            for key, value in use.table.items():
+                multiline = key in ("patterns", "exclude_patterns") and _long(value)
+                table.add(key, _value(value, multiline=multiline or (key == "dtype_configs" and len(value) > 1)))
+            uses.append(table)
+        tail.add("op_groups", uses)
+    if parts.overrides or parts.uses:
+        doc.append("backend", tail)
     return tomlkit.dumps(doc)
+
+
+def _long(values: list[Any]) -> bool:
+    """Whether an array is written one item a line: when it would not fit a line of 88."""
+    return len(values) > 1 and len(_array(values).as_string()) > 60
 
 
 def _named_tables(tables: list[tuple[str, dict[str, Any]]], finish: Any) -> Table:

@@ -27,8 +27,22 @@ _BOUNDS = tuple(name for name, _ in DTypeWithConstraints().bounds())
 Value = tuple  # (input, output, weight, bias_dtype, is_dynamic): a dtype config without its name
 
 
+# Dtype names a spec may write for a dtype torch names otherwise (torch.float is torch.float32).
+_TORCH_NAMES = {"float": "float32", "half": "float16", "double": "float64"}
+
+
 def value_of(config: DTypeConfig) -> Value:
-    return (config.input, config.output, config.weight, config.bias_dtype, config.is_dynamic)
+    """A dtype config's value, without its name: dtypes by torch's names, so that a
+    spec's config (``bias_dtype = "float"``) and a live one compare equal."""
+    return tuple(_torch_named(part) for part in (config.input, config.output, config.weight, config.bias_dtype)) + (config.is_dynamic,)
+
+
+def _torch_named(part: Any) -> Any:
+    if isinstance(part, str):
+        return _TORCH_NAMES.get(part, part)
+    if isinstance(part, DTypeWithConstraints) and part.dtype in _TORCH_NAMES:
+        return replace(part, dtype=_TORCH_NAMES[part.dtype])
+    return part
 
 
 def dtype_name(dtype: Any, where: str) -> str | None:
@@ -87,10 +101,12 @@ def without_activation_constraints(config: DTypeConfig, constraints: DTypeWithCo
 class DTypeNames:
     """Registers the dtype configs a spec declares, one per value, and names them."""
 
-    def __init__(self, constants: Constants, prefix: str, taken: set[str]):
+    def __init__(self, constants: Constants, prefix: str, taken: set[str], declare_constants: bool = True):
         self.prefix = prefix
         self.taken = taken
         self.by_value: dict[Value, DTypeConfig] = {}  # declared, in declaration order
+        # Configs a spec this one extends declares: used by name, never declared again.
+        self.existing: dict[Value, DTypeConfig] = {}
         self.constant_of: dict[int, str] = {}  # id of a live module constant -> its name
         self.constant_values: list[tuple[Value, str]] = []
         for name, live in constants.dtype_configs:
@@ -108,14 +124,17 @@ class DTypeNames:
             except ExtractError:
                 continue
         # The module's own constants first, in its order, used or not: the generated
-        # module then defines every dtype config the original module did.
-        for name, live in constants.dtype_configs:
+        # module then defines every dtype config the original module did (a spec that
+        # extends another declares only what it changes).
+        for name, live in constants.dtype_configs if declare_constants else ():
             if name in constants.defined and id(live) in self.constant_of and self.constant_of[id(live)] == name:
                 self.declare(model_config(live, name), live)
 
     def declare(self, config: DTypeConfig, live: Any = None) -> DTypeConfig:
         """The declared config with ``config``'s value, declared (and named) if new."""
         value = value_of(config)
+        if value in self.existing:
+            return self.existing[value]
         if value in self.by_value:
             return self.by_value[value]
         name = self.constant_of.get(id(live)) if live is not None else None
@@ -127,6 +146,10 @@ class DTypeNames:
         named = replace(config, name=name, input=self.named(config.input), output=self.named(config.output), weight=self.named(config.weight))
         self.by_value[value] = named
         return named
+
+    def named_config(self, config: DTypeConfig) -> DTypeConfig:
+        """``config`` (named already) with its constrained dtypes named as the module names them."""
+        return replace(config, input=self.named(config.input), output=self.named(config.output), weight=self.named(config.weight))
 
     def named(self, dtype: DTypeWithConstraints) -> DTypeWithConstraints:
         """A DTypeWithConstraints with bounds named by the module's equal constant, if any."""
@@ -172,6 +195,20 @@ class DTypeNames:
         if any(getattr(config, role).has_constraints for role in ("input", "output", "weight")):
             core += "_constrained"
         return f"{self.prefix}_{core}_dtype_config" if self.prefix else f"{core}_dtype_config"
+
+
+def inline_single_use(configs: list[DTypeConfig]) -> list[DTypeConfig]:
+    """``configs`` with the named constraints only one of them uses written inline
+    (a delta keeps a change to one dtype config in one place)."""
+    users: dict[str, set[str]] = {}
+    for config in configs:
+        for dtype in config.named_constraints():
+            users.setdefault(dtype.name or "", set()).add(config.name)
+    single = {name for name, found in users.items() if len(found) == 1}
+    return [
+        replace(config, **{role: replace(getattr(config, role), name=None) for role in ("input", "output", "weight") if getattr(config, role).name in single})
+        for config in configs
+    ]
 
 
 def identifier_prefix(text: str) -> str:

@@ -1,32 +1,51 @@
 """Extract a spec from a live BackendConfig: ``extract(MODULE:FUNCTION)`` (needs torch).
 
-The live config's patterns are described by the comparison engine; runs of them
-that a shared op group expands to become uses of that group (matching.py), the
-rest explicit pattern entries in op groups of the spec itself (patterns.py). Dtype
-configs are declared once per value and named (dtypes.py). The result regenerates
-an equal config: ``python -m generator diff SPEC MODULE:FUNCTION`` says so.
+The live config's patterns are described by the comparison engine. The spec is the
+shortest of:
+
+- a delta (delta.py): ``extends`` a base spec (``--base``, or by default the
+  builtin spec nearest to the config, bases.py) and says what differs;
+- a cover (cover.py): runs of patterns that a shared op group expands to (whole
+  or in part) become uses of that group, the rest explicit pattern entries in op
+  groups of the spec itself.
+
+Dtype configs are declared once per value and named (dtypes.py). A delta is
+written only when it regenerates the config exactly (faithful.py); the result of
+``python -m generator diff SPEC MODULE:FUNCTION`` is then "no differences".
 """
 
 from __future__ import annotations
 
-import re
-import textwrap
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from pathlib import Path
 from typing import Any
 
 from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
+from ..compare.describe import describe_pattern_config
 from ..compare.sides import installed_torch
 from ..header import TOOL_NAME
 from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
+from ..sources import BUILTIN_PREFIX
+from ..text import count
+from .bases import NEAREST, NO_BASE, Base, builtin_base, kept_prefix, load_base, nearest_builtin
 from .callables import Namer
-from .document import EXTRACTED_MARK, OwnGroup, SpecParts, Use, spec_text
-from .dtypes import DTypeNames, config_table, constraints_table, identifier_prefix, model_config
-from .groups import described_fields, shared_catalog
+from .cover import Cover, Covered
+from .delta import Delta, DeltaParts
+from .document import EXTRACTED_MARK, SpecParts, spec_text
+from .dtypes import DTypeNames, config_table, constraints_table, identifier_prefix, inline_single_use, model_config, value_of
+from .faithful import mismatch
+from .groups import shared_catalog
 from .live import ExtractError, Target, load_target
-from .matching import GroupRun, LivePattern, find_runs
-from .patterns import entry_table, pattern_label
+from .matching import LivePattern
+from .patterns import pattern_label
+
+
+# No cover is shorter: a header (4 lines), include, [backend] with name, getter,
+# output, torch_version and op_groups, and the blank lines between. A delta this
+# short is written without computing the cover.
+MIN_COVER_LINES = 13
 
 
 @dataclass(frozen=True)
@@ -34,24 +53,32 @@ class Extraction:
     target: Target
     text: str  # the spec
     warnings: tuple[str, ...]
-    uses: tuple[tuple[str, int], ...]  # each op group use: (group, patterns), in order
+    uses: tuple[tuple[str, int], ...]  # each op group use the spec adds: (group, patterns), in order
     shared_groups: int  # uses of shared op groups
     explicit_patterns: int
-    dtype_configs: tuple[str, ...]
+    dtype_configs: tuple[str, ...]  # declared by the spec itself
+    base: str | None = None  # what it extends
+    summary: str = ""  # one line: what the spec says
 
 
-def extract(label: str, spec_display: str, output: str, getter: str | None = None) -> Extraction:
+def extract(label: str, spec_display: str, output: str, getter: str | None = None, base: str | None = NEAREST,
+            spec_dir: Path | None = None) -> Extraction:
     """The spec for ``MODULE:FUNCTION``. ``spec_display`` names the spec in its
-    comments; ``output`` is backend.output (relative to the spec)."""
+    comments; ``output`` is backend.output (relative to the spec); ``base`` is a spec
+    to extend, NEAREST (the nearest builtin spec, when shorter than a cover) or
+    None (a cover); ``spec_dir`` is the spec's directory (for a relative extends)."""
     target = load_target(label)
-    return Extractor(target, spec_display, output, getter).run()
+    return Extractor(target, spec_display, output, getter, base, spec_dir).run()
 
 
 class Extractor:
-    def __init__(self, target: Target, spec_display: str, output: str, getter: str | None):
+    def __init__(self, target: Target, spec_display: str, output: str, getter: str | None, base: str | None = NEAREST,
+                 spec_dir: Path | None = None):
         self.target = target
         self.spec_display = spec_display
         self.output = output
+        self.base = None if base == NO_BASE else base
+        self.spec_dir = spec_dir if spec_dir is not None else Path.cwd()
         self.getter = getter or target.function_name
         if not is_identifier(self.getter):
             raise ExtractError(f"--getter {self.getter!r} is not a Python identifier")
@@ -59,13 +86,7 @@ class Extractor:
         if not isinstance(name, str) or not BACKEND_NAME.match(name):
             raise ExtractError(f"{target.label}: the config's name {name!r} is not a backend name (letters, digits and _ . + -)")
         self.shared = shared_catalog()
-        self.namer = Namer(self.shared.names, self.shared)
         self.prefix = identifier_prefix(name)
-        # Names an included catalog file defines are taken (only files with op groups are included).
-        included = set(self.shared.files.values())
-        catalog_names = {name for (_, name), file in self.shared.catalog.defined_in.items() if file in included}
-        taken = {*FIXED_NAMES, *HELPER_NAMES, *ALIASES.values(), self.getter, *catalog_names}
-        self.dtypes = DTypeNames(target.constants, self.prefix, taken)
 
     def run(self) -> Extraction:
         try:
@@ -74,96 +95,144 @@ class Extractor:
             raise ExtractError(f"{self.target.label}: {error}") from None
 
     def _run(self) -> Extraction:
-        items = list(self.target.config._pattern_complex_format_to_config.items())
-        patterns = []
-        for index, (key, pattern_config) in enumerate(items):
-            where = self.where(index, pattern_config, key)
-            described_key, fields = described_fields(pattern_config, key, self.shared.names)
-            configs = tuple(model_config(c, f"{where}: dtype_configs[{n}]") for n, c in enumerate(pattern_config.dtype_configs))
-            patterns.append(LivePattern(described_key, fields, configs, tuple(pattern_config.dtype_configs)))
-        uses: list[Use] = []
-        own: list[OwnGroup] = []
-        files: list[str] = []
-        counts: list[tuple[str, int]] = []
-        pending: list[int] = []
-        for run in [*find_runs(patterns, self.shared), None]:
-            if isinstance(run, int) and (not pending or patterns[pending[-1]].dtype_configs == patterns[run].dtype_configs):
-                pending.append(run)
-                continue
-            if pending:
-                own.append(self.own_group(pending, items, patterns, own))
-                uses.append(self.own_use(own[-1], pending, patterns))
-                counts.append((own[-1].name, len(pending)))
-                pending = []
-            if isinstance(run, int):
-                pending.append(run)
-            elif run is not None:
-                uses.append(self.group_use(run))
-                counts.append((run.variant.group.name, run.count))
-                if run.variant.file not in files:
-                    files.append(run.variant.file)
-        include = [reference for reference in dict.fromkeys(self.shared.files.values()) if reference in files]
+        self.items = list(self.target.config._pattern_complex_format_to_config.items())
+        self.patterns = [self.live_pattern(index) for index in range(len(self.items))]
+        if self.base is None:
+            return self.cover_spec()
+        warnings: list[str] = []
+        if self.base == NEAREST:
+            base = nearest_builtin(self.patterns, self.target.config.name, self.shared.names)
+            candidates = [] if base is None or not self.close(base) else [base]
+        elif self.base.startswith(BUILTIN_PREFIX):
+            candidates = [builtin_base(self.base, self.shared.names)]
+        else:
+            candidates = [load_base(self.base, self.shared.names)]
+        for base in candidates:
+            delta = self.delta_spec(base, whole_groups=True)
+            problem = self.unfaithful(delta, base)
+            if problem is not None:
+                delta = self.delta_spec(base, whole_groups=False)  # removing op groups by name can move others
+                problem = self.unfaithful(delta, base)
+            if problem is not None:
+                warnings.append(f"a spec extending {base.reference} would not regenerate the config ({problem}): written without extends")
+            elif self.base != NEAREST or _lines(delta.text) <= MIN_COVER_LINES:
+                return delta
+            else:
+                cover = self.cover_spec()
+                return delta if _lines(delta.text) < _lines(cover.text) else cover
+        cover = self.cover_spec()
+        return replace(cover, warnings=(*cover.warnings, *warnings))
+
+    def close(self, base: Base) -> bool:
+        """Whether a base is close enough to start from by default: it has (in its
+        order) most of the config's patterns, so that extending it says what the
+        config is. (A spec that removes most of a base and adds the rest can be
+        shorter than a cover, and says nothing true about the config.)"""
+        return 2 * kept_prefix(self.patterns, base) > len(self.patterns)
+
+    def live_pattern(self, index: int) -> LivePattern:
+        key, pattern_config = self.items[index]
+        description = describe_pattern_config(pattern_config, key, self.shared.names)
+        fields = tuple((name, value) for name, value in description.fields if name != "dtype_configs")
+        where = self.where(index)
+        configs = tuple(model_config(c, f"{where}: dtype_configs[{n}]") for n, c in enumerate(pattern_config.dtype_configs))
+        return LivePattern(description.key, fields, configs, tuple(pattern_config.dtype_configs))
+
+    def where(self, index: int, namer: Namer | None = None) -> str:
+        key, pattern_config = self.items[index]
+        return f"configs[{index}] {pattern_label(pattern_config, key, namer or Namer(self.shared.names, self.shared))}"
+
+    def unfaithful(self, extraction: Extraction, base: Base) -> str | None:
+        return mismatch(extraction.text, base, self.target.config.name, self.patterns, self.shared.names)
+
+    # -- the two kinds of spec -------------------------------------------------
+
+    def tools(self, taken: set[str], groups: set[str], declare_constants: bool) -> tuple[Namer, DTypeNames, Cover]:
+        """A namer, dtype config names and a cover for one candidate spec."""
+        namer = Namer(self.shared.names, self.shared)
+        included = set(self.shared.files.values())
+        catalog_names = {name for (_, name), file in self.shared.catalog.defined_in.items() if file in included}
+        dtypes = DTypeNames(self.target.constants, self.prefix, {*FIXED_NAMES, *HELPER_NAMES, *ALIASES.values(), self.getter, *catalog_names, *taken},
+                            declare_constants)
+        cover = Cover(self.target.label, self.prefix, self.items, self.patterns, self.shared, namer, dtypes, {*self.shared.catalog.op_groups, *groups})
+        return namer, dtypes, cover
+
+    def cover_spec(self) -> Extraction:
+        namer, dtypes, cover = self.tools(set(), set(), declare_constants=True)
+        covered = cover.cover()
+        include = [reference for reference in dict.fromkeys(self.shared.files.values()) if reference in covered.files]
         parts = SpecParts(
             header=self.header(),
             include=include,
-            allowed_roots=sorted(self.namer.roots | self.getter_roots()),
+            allowed_roots=sorted(namer.roots | self.getter_roots()),
             backend=self.backend_table(),
-            constraints=[(c.name or "", constraints_table(c)) for c in self.dtypes.constraints()],
-            dtype_configs=[(c.name, config_table(c)) for c in self.dtypes.by_value.values()],
-            own_groups=own,
-            uses=uses,
+            constraints=[(c.name or "", constraints_table(c)) for c in dtypes.constraints()],
+            dtype_configs=[(c.name, config_table(c)) for c in dtypes.by_value.values()],
+            own_groups=covered.own,
+            uses=covered.uses,
         )
+        summary = (
+            f"{count(len(self.patterns), 'pattern')}: {count(covered.shared_uses, 'use')} of shared op groups"
+            f", {count(sum(len(g.entries) for g in covered.own), 'explicit pattern')} in {count(len(covered.own), 'op group')} of the spec's own, "
+            f"{count(len(dtypes.by_value), 'dtype config')}"
+        )
+        return self.extraction(parts, namer, covered, dtypes, None, summary)
+
+    def delta_spec(self, base: Base, whole_groups: bool) -> Extraction:
+        backend = base.backend
+        taken = {c.name for c in backend.dtype_configs} | {c.name or "" for c in backend.constraints}
+        taken |= {name for (_, name) in base.loader.catalog.defined_in}
+        namer, dtypes, cover = self.tools(taken, set(base.loader.catalog.op_groups), declare_constants=False)
+        for config in backend.dtype_configs:
+            if config.base is None:
+                dtypes.existing.setdefault(value_of(config), config)
+        delta = Delta(base, self.items, self.patterns, cover, dtypes, lambda index: self.where(index, namer), whole_groups).compute()
+        groups = set(base.loader.catalog.op_groups)
+        needed = {use.table["name"] for use in delta.tail.uses} - {g.name for g in delta.tail.own} - groups
+        include = [ref for ref in dict.fromkeys(self.shared.files.values()) if ref in delta.tail.files and any(self.shared.files[n] == ref for n in needed)]
+        table = self.backend_table(base)
+        if delta.remove_op_groups:
+            table["remove_op_groups"] = delta.remove_op_groups
+        if delta.remove_patterns:
+            table["remove_patterns"] = delta.remove_patterns
+        declared = inline_single_use([*delta.redefined, *dtypes.by_value.values()])
+        parts = SpecParts(
+            header=self.header(),
+            include=include,
+            allowed_roots=sorted((namer.roots | self.getter_roots()) - set(backend.allowed_roots)),
+            backend=table,
+            constraints=[(c.name or "", constraints_table(c)) for c in _named_constraints(declared) if c.name not in taken],
+            dtype_configs=[(c.name, config_table(c)) for c in declared],
+            own_groups=delta.tail.own,
+            uses=delta.tail.uses,
+            extends=base.extends(self.spec_dir),
+            overrides=delta.overrides,
+        )
+        return self.extraction(parts, namer, delta.tail, dtypes, base, self.delta_summary(base, delta))
+
+    def extraction(self, parts: SpecParts, namer: Namer, covered: Covered, dtypes: DTypeNames, base: Base | None, summary: str) -> Extraction:
         return Extraction(
             self.target,
             spec_text(parts),
-            tuple(self.namer.warnings),
-            tuple(counts),
-            sum(1 for use in uses if use.table["name"] not in {group.name for group in own}),
-            sum(len(group.entries) for group in own),
-            tuple(c.name for c in self.dtypes.by_value.values()),
+            tuple(namer.warnings),
+            tuple(covered.counts),
+            covered.shared_uses,
+            sum(len(group.entries) for group in covered.own),
+            tuple(name for name, _ in parts.dtype_configs),
+            None if base is None else parts.extends,
+            summary,
         )
 
-    def where(self, index: int, pattern_config: Any, key: Any) -> str:
-        return f"configs[{index}] {pattern_label(pattern_config, key, self.namer)}"
-
-    # -- uses ------------------------------------------------------------------
-
-    def group_use(self, run: GroupRun) -> Use:
-        configs = [self.dtypes.declare(config, live) for config, live in zip(run.configs, run.sources, strict=True)]
-        group = run.variant.group
-        table: dict[str, Any] = {"name": group.name}
-        if run.variant.parts is not None:
-            table["parts"] = list(run.variant.parts)
-        if run.variant.where is not None:
-            table["where"] = dict(run.variant.where)
-        table["dtype_configs"] = [config.name for config in configs]
-        comment = _wrapped(f"{group.name} ({run.variant.file}): {group.description}")
-        return Use([*comment, _positions(run.start, run.count)], table)
-
-    def own_group(self, indexes: list[int], items: list[tuple[Any, Any]], patterns: list[LivePattern], own: list[OwnGroup]) -> OwnGroup:
-        entries = []
-        for index in indexes:
-            key, pattern_config = items[index]
-            entries.append(entry_table(pattern_config, key, self.where(index, pattern_config, key), self.namer))
-        first_key, first = items[indexes[0]]
-        name = self.unique_group_name(f"{self.prefix}_{_snake(first_key)}", own)
-        shown = pattern_label(first, first_key, self.namer)
-        more = f" and {len(indexes) - 1} more" if len(indexes) > 1 else ""
-        doc = f"Patterns of {self.target.label} no shared op group expands to: {shown}{more}."
-        return OwnGroup(name, doc, entries)
-
-    def own_use(self, group: OwnGroup, indexes: list[int], patterns: list[LivePattern]) -> Use:
-        first = patterns[indexes[0]]
-        configs = [self.dtypes.declare(config, live) for config, live in zip(first.dtype_configs, first.live_dtype_configs, strict=True)]
-        comment = [f"{group.name} (this spec): patterns no shared op group expands to", _positions(indexes[0], len(indexes))]
-        return Use(comment, {"name": group.name, "dtype_configs": [config.name for config in configs]})
-
-    def unique_group_name(self, name: str, own: list[OwnGroup]) -> str:
-        taken = {*self.shared.catalog.op_groups, *(group.name for group in own)}
-        candidate, number = name, 2
-        while candidate in taken:
-            candidate, number = f"{name}_{number}", number + 1
-        return candidate
+    def delta_summary(self, base: Base, delta: DeltaParts) -> str:
+        added = len(self.patterns) - delta.tail_start
+        changes = [
+            f"{count(delta.removed, 'pattern')} removed" if delta.removed else "",
+            f"{count(len(delta.overrides), 'pattern')} overridden" if delta.overrides else "",
+            f"{count(len(delta.redefined), 'dtype config')} redefined" if delta.redefined else "",
+            f"{count(added, 'pattern')} added" if added else "",
+        ]
+        said = ", ".join(change for change in changes if change) or "nothing changed"
+        return f"{count(len(self.patterns), 'pattern')}: {base.reference} with {said}"
 
     # -- backend ---------------------------------------------------------------
 
@@ -178,13 +247,17 @@ class Extractor:
         root = getter.split(".")[0] if getter else None
         return {root} if root and root not in DEFAULT_ROOTS else set()
 
-    def backend_table(self) -> dict[str, str]:
-        table = {
-            "name": self.target.config.name,
-            "getter": self.getter,
-            "output": self.output,
-            "torch_version": installed_torch(),
-        }
+    def backend_table(self, base: Base | None = None) -> dict[str, Any]:
+        """[backend]: everything for a cover; for a delta, what differs from the base
+        (and its own output, torch_getter and doc, which are never inherited)."""
+        inherited = {} if base is None else {"name": base.backend.name, "getter": base.backend.getter, "torch_version": base.backend.torch_version}
+        table: dict[str, Any] = {}
+        for key, value in (("name", self.target.config.name), ("getter", self.getter)):
+            if inherited.get(key) != value:
+                table[key] = value
+        table["output"] = self.output
+        if inherited.get("torch_version") != installed_torch():
+            table["torch_version"] = installed_torch()
         getter = self.torch_getter()
         if getter is not None:
             table["torch_getter"] = getter
@@ -195,39 +268,21 @@ class Extractor:
     def header(self) -> list[str]:
         label = self.target.label
         return [
-            f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from",
-            f"  {label}",
+            f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from {label}",
             "Edit it as any spec. Generate its module, then confirm that it builds the same config:",
             f"  {TOOL_NAME} {self.spec_display}",
             f"  {TOOL_NAME} diff {self.spec_display} {label}",
         ]
 
 
-def _wrapped(text: str) -> list[str]:
-    """Comment lines of at most 88 columns (with their "# ")."""
-    return textwrap.wrap(text, width=86, break_long_words=False, break_on_hyphens=False) or [""]
+def _named_constraints(configs: list[Any]) -> list[Any]:
+    """The named constraints ``configs`` use, in first-use order."""
+    found: dict[str, Any] = {}
+    for config in configs:
+        for dtype in config.named_constraints():
+            found.setdefault(dtype.name, dtype)
+    return list(found.values())
 
 
-def _positions(start: int, count: int) -> str:
-    if count == 1:
-        return f"configs[{start}], 1 pattern"
-    return f"configs[{start}]..[{start + count - 1}], {count} patterns"
-
-
-def _snake(key: Any) -> str:
-    """A name for a group from its first pattern: (Linear, ReLU) -> linear_relu."""
-    atoms: list[str] = []
-
-    def visit(value: Any) -> None:
-        if isinstance(value, tuple):
-            for item in reversed(value) if len(value) == 2 and not isinstance(value[1], tuple) else value:
-                visit(item)
-        elif isinstance(value, str):
-            atoms.append(value)
-        else:
-            atoms.append(getattr(value, "__name__", type(value).__name__))
-
-    visit(key)
-    words = [re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", atom.replace("ReLU", "Relu")).lower() for atom in atoms]
-    name = re.sub(r"\W+", "_", "_".join(words)).strip("_")
-    return name or "patterns"
+def _lines(text: str) -> int:
+    return text.count("\n")

@@ -52,6 +52,12 @@ class Variant:
     where: tuple[tuple[str, Any], ...] | None  # one for_each variable's value (the `where` key)
     keys: tuple[Any, ...]  # the description key of each effective pattern, in order
     fields: tuple[tuple[tuple[str, Any], ...], ...]  # each pattern's description, dtype configs left out
+    entries: tuple[PatternConfig, ...]  # each effective pattern as the model has it (to name it in a spec)
+
+    @functools.cached_property
+    def position(self) -> dict[Any, int]:
+        """Description key -> its position among the variant's patterns."""
+        return {key: index for index, key in enumerate(self.keys)}
 
 
 def described_fields(pattern_config: Any, key: Any, names: PublicNames) -> tuple[Any, tuple[tuple[str, Any], ...]]:
@@ -91,10 +97,16 @@ class SharedCatalog:
     # -- expansion -------------------------------------------------------------
 
     def expand(
-        self, group: OpGroup, parts: tuple[str, ...] | None, configs: list[DTypeConfig], where: tuple[tuple[str, Any], ...] | None = None
+        self,
+        group: OpGroup,
+        parts: tuple[str, ...] | None,
+        configs: list[DTypeConfig],
+        where: tuple[tuple[str, Any], ...] | None = None,
+        selection: dict[str, list[Any]] | None = None,
     ) -> tuple[PatternConfig, ...] | None:
         """The effective pattern configs of a use of ``group`` with ``configs``
-        (BackendConfig's last-wins registration applied), or None when the use is invalid."""
+        (BackendConfig's last-wins registration applied), or None when the use is
+        invalid. ``selection`` is the use's ``patterns`` or ``exclude_patterns`` key."""
         reporter = Reporter()
         checker = Checker(reporter)
         expander = Expander(checker, self.catalog, {config.name: config for config in configs})
@@ -103,6 +115,7 @@ class SharedCatalog:
             use["parts"] = list(parts)
         if where is not None:
             use["where"] = dict(where)
+        use.update(selection or {})
         entries = expander.expand(_USE_DOC, use, "backend.op_groups[0]")
         if reporter:
             return None
@@ -151,8 +164,18 @@ class SharedCatalog:
         for group, parts, where, configs in expanded:
             described = [described_fields(pattern_config, None, self.names) for pattern_config in live[position : position + len(configs)]]
             position += len(configs)
-            variants.append(Variant(group, self.files[group.name], parts, where, tuple(k for k, _ in described), tuple(f for _, f in described)))
+            keys, fields = tuple(k for k, _ in described), tuple(f for _, f in described)
+            variants.append(Variant(group, self.files[group.name], parts, where, keys, fields, configs))
         return variants, module
+
+    @functools.cached_property
+    def containing(self) -> dict[Any, list[Variant]]:
+        """Description key -> the variants that have the pattern, in catalog order."""
+        found: dict[Any, list[Variant]] = {}
+        for variant in self.variants:
+            for key in variant.keys:
+                found.setdefault(key, []).append(variant)
+        return found
 
     def fuser(self, name: str) -> Callable:
         """The callable a [fusers.NAME] table becomes in a generated module."""

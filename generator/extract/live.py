@@ -15,7 +15,7 @@ from typing import Any, Callable
 import torch.ao.quantization.backend_config.utils  # noqa: F401
 from torch.ao.quantization.backend_config import BackendConfig, DTypeConfig, DTypeWithConstraints
 
-from ..errors import running_user_code
+from ..user_code import running_user_code
 
 USAGE = "expected MODULE:FUNCTION, a function returning a BackendConfig, e.g. torch.ao.quantization.backend_config:get_fbgemm_backend_config"
 
@@ -73,7 +73,7 @@ def load_target(label: str) -> Target:
     if not colon or not module_name or not function_name or ":" in function_name:
         raise ExtractError(f"{label}: {USAGE}")
     try:
-        with running_user_code():
+        with running_user_code(f"importing {module_name}"):
             module = importlib.import_module(module_name)
     except Exception as error:  # noqa: BLE001 - any failure to import is bad input
         raise ExtractError(f"{label}: cannot import {module_name}: {type(error).__name__}: {error}") from None
@@ -81,7 +81,7 @@ def load_target(label: str) -> Target:
     if not callable(function):
         raise ExtractError(f"{label}: {module_name} has no function {function_name!r}")
     try:
-        with running_user_code():
+        with running_user_code(f"calling {function_name}()"):
             config = function()
     except Exception as error:  # noqa: BLE001
         raise ExtractError(f"{label}: {function_name}() raised {type(error).__name__}: {error}") from None
