@@ -11,7 +11,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from .literals import docstring, number_literal, string_literal
+from .literals import LINE_LENGTH, docstring, number_literal, string_literal
 from .model import Backend, Symbol
 from .names import QCONFIG_NAMES, ImportPlan
 from .qconfig_model import (
@@ -128,7 +128,12 @@ def _docstring(mapping: QConfigMappingDef) -> str:
     text = f"{mapping.doc}\n\n{mirrors}"
     if not (mapping.doc.isprintable() and mirrors.isprintable() and '"' not in text and "\\" not in text) or mapping.doc != mapping.doc.strip():
         return repr(text)
-    width = 88 - 4 - 6
-    paragraphs = [textwrap.wrap(paragraph, width=width, break_long_words=False, break_on_hyphens=False) for paragraph in (mapping.doc, mirrors)]
+    # Every line within LINE_LENGTH after its 4 columns of indent, the first after
+    # its opening quotes too.
+    paragraphs = [
+        textwrap.wrap(paragraph, width=LINE_LENGTH - 4, initial_indent='"""' if first else "",
+                      break_long_words=False, break_on_hyphens=False)
+        for first, paragraph in ((True, mapping.doc), (False, mirrors))
+    ]
     body = "\n\n    ".join("\n    ".join(lines) for lines in paragraphs)
-    return f'"""{body}\n    """'
+    return f'{body}\n    """'
