@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 from .context import (
     FBGEMM_OUTPUT,
@@ -28,6 +29,9 @@ TARGET_LARGE_TIME = 11.0
 TARGET_LARGE_MEMORY = 2.0
 TARGET_FRESH_IMPORT = 1.05
 TARGET_IN_PROCESS = 1.0
+# The resolve hook imports torch, so it costs at least what importing torch costs:
+# at most this many CPU seconds more (issue 16).
+MARGIN_RESOLVE = 0.5
 # The large synthetic spec is stopped once it has used this many times its time target:
 # a runaway then, whose exact figure matters less than a bounded run.
 STOP_LARGE = 2.0
@@ -265,6 +269,33 @@ def bench_in_process(context: Context) -> Row:
         Sample("s", seconds["torch"]["cpu"], seconds["torch"]["wall"]),
         TARGET_IN_PROCESS,
     )
+
+
+def bench_resolve(context: Context) -> Row:
+    """The resolve hook as pre-commit runs it (the console script, ``--resolve`` on
+    the FBGEMM spec) vs a fresh ``python -c "import torch"``, which it cannot cost
+    less than: CPU time of the process and the child it waited for (os.wait4)."""
+    settings = context.settings
+    tree = context.fbgemm_tree()
+    script = Path(sys.executable).with_name("backendconfig-gen")
+    command = [str(script)] if script.exists() else [sys.executable, "-m", "generator"]
+    ours = [*command, "--resolve", FBGEMM_SPEC]
+    env = {**context.generator_env(), "PYTHONWARNINGS": "ignore"}
+    theirs = [sys.executable, "-c", "import torch"]
+
+    def run(argv: list[str], what: str) -> Run:
+        return expect_success(what, run_command(argv, tree, env))
+
+    if settings.warmup:
+        run(ours, "backendconfig-gen --resolve")
+        run(theirs, "python -c 'import torch'")
+    ours_seconds, torch_seconds = Sample("s"), Sample("s")
+    for repetition in range(settings.repetitions):
+        context.note(f"resolve hook vs import torch: {repetition + 1}/{settings.repetitions}")
+        ours_seconds.add_time(run(ours, "backendconfig-gen --resolve"))
+        torch_seconds.add_time(run(theirs, "python -c 'import torch'"))
+    return Row("resolve hook: `backendconfig-gen --resolve spec/fbgemm.toml` vs `python -c \"import torch\"`",
+               ours_seconds, torch_seconds, None, MARGIN_RESOLVE)
 
 
 # -- the report ----------------------------------------------------------------
