@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 from .context import (
@@ -63,9 +64,24 @@ def generator_flags(context: Context) -> tuple[str, ...]:
 # -- the rows ------------------------------------------------------------------
 
 
+def alternate(context: Context, what: str, run_ours: Callable[[], Run], run_reference: Callable[[], Run],
+              repetitions: int | None = None) -> tuple[Sample, Sample]:
+    """Our command and its reference, alternating (ours, reference, ours, ...), after
+    one untimed run of each when the settings warm up: their CPU times."""
+    count = context.settings.repetitions if repetitions is None else repetitions
+    if context.settings.warmup:
+        run_ours()
+        run_reference()
+    ours, reference = Sample("s"), Sample("s")
+    for repetition in range(count):
+        context.note(f"{what}: {repetition + 1}/{count}")
+        ours.add_time(run_ours())
+        reference.add_time(run_reference())
+    return ours, reference
+
+
 def bench_check(context: Context) -> Row:
     """`--check` on a fresh tree (a new copy every run) vs black --check, its cache warm."""
-    settings = context.settings
     black_tree = context.fbgemm_tree()
     black_env = context.black_env(context.new_dir("black-cache-warm"))
     black = context.black_argv()
@@ -79,20 +95,12 @@ def bench_check(context: Context) -> Row:
     def run_black() -> Run:
         return expect_success("black --check", run_command(black, black_tree, black_env))
 
-    if settings.warmup:
-        run_ours()
-        run_black()
-    ours_seconds, black_seconds = Sample("s"), Sample("s")
-    for repetition in range(settings.repetitions):
-        context.note(f"--check vs black --check (cache warm): {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add_time(run_ours())
-        black_seconds.add_time(run_black())
+    ours_seconds, black_seconds = alternate(context, "--check vs black --check (cache warm)", run_ours, run_black)
     return Row("`--check`, fresh tree, vs `black --check`, cache warm", ours_seconds, black_seconds, TARGET_CHECK)
 
 
 def bench_regenerate(context: Context) -> Row:
     """A full regeneration (output missing) vs black --check with an empty cache every run."""
-    settings = context.settings
     expected = (REPO / FBGEMM_OUTPUT).read_bytes()
     black_tree = context.fbgemm_tree()
     black = context.black_argv()
@@ -109,14 +117,7 @@ def bench_regenerate(context: Context) -> Row:
         env = context.black_env(context.new_dir("black-cache-empty"))
         return expect_success("black --check (no cache)", run_command(black, black_tree, env))
 
-    if settings.warmup:
-        run_ours()
-        run_black()
-    ours_seconds, black_seconds = Sample("s"), Sample("s")
-    for repetition in range(settings.repetitions):
-        context.note(f"regeneration vs black --check (no cache): {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add_time(run_ours())
-        black_seconds.add_time(run_black())
+    ours_seconds, black_seconds = alternate(context, "regeneration vs black --check (no cache)", run_ours, run_black)
     return Row(
         f"full regeneration of `{FBGEMM_OUTPUT}` vs `black --check`, cache disabled",
         ours_seconds,
@@ -229,17 +230,12 @@ def bench_fresh_import(context: Context) -> Row:
     ours = [sys.executable, "-c", OURS_FRESH.format(path=str(tree / FBGEMM_OUTPUT))]
     theirs = [sys.executable, "-c", TORCH_FRESH]
 
-    def run(argv: list[str], what: str) -> Run:
-        return expect_success(what, run_command(argv, tree, env))
-
-    if settings.warmup:
-        run(ours, "import generated module")
-        run(theirs, "import torch's module")
-    ours_seconds, torch_seconds = Sample("s"), Sample("s")
-    for repetition in range(repetitions):
-        context.note(f"fresh interpreter, generated vs torch: {repetition + 1}/{repetitions}")
-        ours_seconds.add_time(run(ours, "import generated module"))
-        torch_seconds.add_time(run(theirs, "import torch's module"))
+    ours_seconds, torch_seconds = alternate(
+        context, "fresh interpreter, generated vs torch",
+        lambda: expect_success("import generated module", run_command(ours, tree, env)),
+        lambda: expect_success("import torch's module", run_command(theirs, tree, env)),
+        repetitions,
+    )
     return Row(
         "fresh interpreter, import + build: generated module vs torch's (with the `utils` work-around)",
         ours_seconds,
@@ -275,7 +271,6 @@ def bench_resolve(context: Context) -> Row:
     """The resolve hook as pre-commit runs it (the console script, ``--resolve`` on
     the FBGEMM spec) vs a fresh ``python -c "import torch"``, which it cannot cost
     less than: CPU time of the process and the child it waited for (os.wait4)."""
-    settings = context.settings
     tree = context.fbgemm_tree()
     script = Path(sys.executable).with_name("backendconfig-gen")
     command = [str(script)] if script.exists() else [sys.executable, "-m", "generator"]
@@ -283,17 +278,11 @@ def bench_resolve(context: Context) -> Row:
     env = {**context.generator_env(), "PYTHONWARNINGS": "ignore"}
     theirs = [sys.executable, "-c", "import torch"]
 
-    def run(argv: list[str], what: str) -> Run:
-        return expect_success(what, run_command(argv, tree, env))
-
-    if settings.warmup:
-        run(ours, "backendconfig-gen --resolve")
-        run(theirs, "python -c 'import torch'")
-    ours_seconds, torch_seconds = Sample("s"), Sample("s")
-    for repetition in range(settings.repetitions):
-        context.note(f"resolve hook vs import torch: {repetition + 1}/{settings.repetitions}")
-        ours_seconds.add_time(run(ours, "backendconfig-gen --resolve"))
-        torch_seconds.add_time(run(theirs, "python -c 'import torch'"))
+    ours_seconds, torch_seconds = alternate(
+        context, "resolve hook vs import torch",
+        lambda: expect_success("backendconfig-gen --resolve", run_command(ours, tree, env)),
+        lambda: expect_success("python -c 'import torch'", run_command(theirs, tree, env)),
+    )
     return Row("resolve hook: `backendconfig-gen --resolve spec/fbgemm.toml` vs `python -c \"import torch\"`",
                ours_seconds, torch_seconds, None, MARGIN_RESOLVE)
 
