@@ -14,21 +14,11 @@ from pathlib import Path
 
 import pytest
 
-from user_side import TOOLS, git, readme_section, run, walk
+from user_side import TOOLS, TYPO, TYPO_ERROR, git, readme_section, run, walk
 
 # The README's walkthrough, in order; "Install" ran in the user_environment fixture.
 WALKTHROUGH = ("Generate your backend's module", "Keep modules fresh", "Review a torch upgrade or a spec change")
 MODULE = "my_project/fbgemm_backend_config.py"
-TYPO = """
-[[backend.op_groups]]
-name = "hardswish"
-dtype_configs = ["fbgemm_default_op_quint8_dtype_config"]
-
-[op_groups.hardswish]
-[[op_groups.hardswish.sections]]
-[[op_groups.hardswish.sections.patterns]]
-pattern = "torch.nn.Hardswishh"
-"""
 
 
 @pytest.fixture(scope="module")
@@ -95,8 +85,7 @@ def test_after_the_walkthrough_a_change_is_reviewed_and_stopped_once(adopted, us
     spec.write_text(spec.read_text() + TYPO)
     status, printed = commit("A typo")
     assert status == 1
-    assert ("error: spec/my_fbgemm.toml: op_groups.hardswish.sections[0].patterns[0]: torch.nn.Hardswishh: "
-            "torch.nn has no attribute 'Hardswishh'") in printed, printed
+    assert TYPO_ERROR in printed, printed
     git("reset", "-q", "--hard", cwd=repository)
 
     module = repository / MODULE

@@ -13,17 +13,9 @@ from __future__ import annotations
 
 import pytest
 
-from user_side import TOOLS, git, needs_tools, pre_commit_config, run
+from user_side import CONFIGURED, MY_SPEC, TOOLS, commit_all, git, needs_tools, pre_commit_config, run
+from user_side import MY_SPEC_MODULE as MODULE
 
-SPEC = """extends = "builtin:fbgemm.toml"
-
-[backend]
-getter = "get_my_fbgemm_backend_config"
-output = "../my_project/fbgemm_backend_config.py"
-remove_op_groups = ["rnn_op", "embedding_op"]
-"""
-CONFIGURED = '[tool.backendconfig-gen]\nspecs = ["spec/*.toml"]\n'
-MODULE = "my_project/fbgemm_backend_config.py"
 
 BLACK = ("black", [str(TOOLS / "black")])
 RUFF_FORMAT = ("ruff format", [str(TOOLS / "ruff"), "format"])
@@ -53,7 +45,7 @@ def test_a_formatted_repository_commits_a_module_without_a_loop(setting, publish
     (name, command), formatter_config = SETTINGS[setting]
     repository = tmp_path / "repository"
     (repository / "spec").mkdir(parents=True)
-    (repository / "spec" / "my_fbgemm.toml").write_text(SPEC)
+    (repository / "spec" / "my_fbgemm.toml").write_text(MY_SPEC)
     (repository / "pyproject.toml").write_text(f"{formatter_config}\n{CONFIGURED}")
     first = list(SETTINGS).index(setting) % 2 == 0
     hooks = pre_commit_config(published_main, formatter_hook(name, command), first=first)
@@ -64,9 +56,7 @@ def test_a_formatted_repository_commits_a_module_without_a_loop(setting, publish
     assert run("pre-commit", "install", cwd=repository, env=variables).returncode == 0
 
     def commit() -> tuple[int, str]:
-        git("add", "-A", cwd=repository)
-        result = run("git", "commit", "-q", "-m", "Vendor FBGEMM", cwd=repository, env=variables)
-        return result.returncode, result.stdout + result.stderr
+        return commit_all(repository, variables, "Vendor FBGEMM")
 
     # The first commit stops once: the regenerate hook wrote the new module (which
     # pre-commit alone would not notice: it was not tracked).

@@ -46,12 +46,44 @@ IDENTITY = {"GIT_AUTHOR_NAME": "A User", "GIT_AUTHOR_EMAIL": "user@example.com",
 TORCH_DISTRIBUTIONS = ("torch", "numpy")
 # The tools a repository's own formatter hooks run (this environment's).
 TOOLS = Path(sys.executable).parent
+# A user's spec and configuration, as the README's walkthrough writes them (the
+# walkthrough test reads the README itself; the other user-side tests start here).
+MY_SPEC = """extends = "builtin:fbgemm.toml"
+
+[backend]
+getter = "get_my_fbgemm_backend_config"
+output = "../my_project/fbgemm_backend_config.py"
+remove_op_groups = ["rnn_op", "embedding_op"]
+"""
+MY_SPEC_MODULE = "my_project/fbgemm_backend_config.py"
+CONFIGURED = '[tool.backendconfig-gen]\nspecs = ["spec/*.toml"]\n'
+# A typo'd symbol appended to such a spec, and what --resolve says about it.
+TYPO = """
+[[backend.op_groups]]
+name = "hardswish"
+dtype_configs = ["fbgemm_default_op_quint8_dtype_config"]
+
+[op_groups.hardswish]
+[[op_groups.hardswish.sections]]
+[[op_groups.hardswish.sections.patterns]]
+pattern = "torch.nn.Hardswishh"
+"""
+TYPO_ERROR = ("error: spec/my_fbgemm.toml: op_groups.hardswish.sections[0].patterns[0]: torch.nn.Hardswishh: "
+              "torch.nn has no attribute 'Hardswishh'")
 
 
 def run(*args: str | Path, cwd: Path, env: dict[str, str] | None = None, timeout: int = 600,
         input: str | None = None) -> subprocess.CompletedProcess[str]:
     return subprocess.run([str(arg) for arg in args], cwd=cwd, env=env, capture_output=True, text=True,
                           timeout=timeout, input=input)
+
+
+def commit_all(repository: Path, variables: dict[str, str], message: str) -> tuple[int, str]:
+    """``git add -A && git commit``, pre-commit's hooks running; the status, and what
+    was printed (git shows the hooks' output on stderr)."""
+    git("add", "-A", cwd=repository)
+    result = run("git", "commit", "-q", "-m", message, cwd=repository, env=variables)
+    return result.returncode, result.stdout + result.stderr
 
 
 def git(*args: str, cwd: Path) -> str:
