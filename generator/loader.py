@@ -267,7 +267,7 @@ class Loader:
         self.check_text(doc, text)
         torch_getter = check.symbol(doc, table["torch_getter"], "backend.torch_getter") if "torch_getter" in table else None
         entries = self.pattern_entries(chain, expander)
-        output = spec.doc.location.directory / text["output"]
+        output = spec.doc.location.directory / text.get("output", "")  # missing: reported, and no backend is built
         includes = [inc for s in reversed(chain) for inc in s.includes]
         base = self.files(chain, output)[1].display_path if len(chain) > 1 else None
         mappings = read_qconfig_mappings(check, [s.doc for s in reversed(chain)], includes, self.catalog.incomplete, base)

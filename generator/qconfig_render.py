@@ -128,12 +128,7 @@ def _docstring(mapping: QConfigMappingDef) -> str:
     text = f"{mapping.doc}\n\n{mirrors}"
     if not (mapping.doc.isprintable() and mirrors.isprintable() and '"' not in text and "\\" not in text) or mapping.doc != mapping.doc.strip():
         return repr(text)
-    # Every line within LINE_LENGTH after its 4 columns of indent, the first after
-    # its opening quotes too.
-    paragraphs = [
-        textwrap.wrap(paragraph, width=LINE_LENGTH - 4, initial_indent='"""' if first else "",
-                      break_long_words=False, break_on_hyphens=False)
-        for first, paragraph in ((True, mapping.doc), (False, mirrors))
-    ]
+    width = LINE_LENGTH - 4 - 6  # indented, and room for both quotes (see literals.docstring)
+    paragraphs = [textwrap.wrap(paragraph, width=width, break_long_words=False, break_on_hyphens=False) for paragraph in (mapping.doc, mirrors)]
     body = "\n\n    ".join("\n    ".join(lines) for lines in paragraphs)
-    return f'{body}\n    """'
+    return f'"""{body}\n    """'
