@@ -230,6 +230,9 @@ def _main(argv: list[str]) -> int:
         parser.error("-o/--output takes one SPEC only")
     writes = not (args.check or args.diff or args.stdout or args.verify or args.resolve)
     fast = not (args.no_cache or args.stdout or args.verify or args.resolve)
+    # --resolve alone needs each spec loaded, not its module rendered and formatted:
+    # black would cost the resolve hook more than the rest of its work but torch.
+    renders = writes or args.stdout or args.check or args.diff or args.verify
 
     jobs: list[Job] = []
     failed = False
@@ -240,7 +243,7 @@ def _main(argv: list[str]) -> int:
     for spec in specs.values():
         try:
             job = plan(spec, args.output, fast)
-            if not job.fresh:
+            if not job.fresh and renders:
                 job.load()
             jobs.append(job)
         except SpecError as error:
