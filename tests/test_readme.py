@@ -57,3 +57,24 @@ def test_what_the_front_page_tells_a_user_to_type_runs_the_console_script():
              if line.startswith(("$ ", "backendconfig-gen", "pip", "pre-commit", "git", "python"))]
     assert any(line.startswith("backendconfig-gen ") for line in typed)
     assert not [line for line in typed if "python -m generator" in line]
+
+
+def test_the_supported_backends_table_gives_each_backends_counts():
+    """Each row as tests/backends.py has it (which the equivalence tests hold to
+    torch's own configs); the reduce-range variant has FBGEMM's patterns."""
+    import backends
+    from backends import import_path
+
+    text = README.read_text(encoding="utf-8")
+    rows = {}
+    for line in text[text.index("\n## Supported backends\n") :].splitlines():
+        cells = [cell.strip() for cell in line.strip("|").split("|")]
+        if line.startswith("| ") and len(cells) == 4 and cells[1].endswith(".toml`"):
+            rows[cells[1].strip("`").removesuffix(".toml")] = (cells[2].strip("`"), cells[3])
+    for row in backends.BACKENDS:
+        assert rows.pop(row.name) == (row.getter, f"{row.effective} ({row.registered})")
+    getter, counts = rows.pop("fbgemm_reduce_range")
+    fbgemm = backends.BY_NAME["fbgemm"]
+    assert counts == f"{fbgemm.effective} ({fbgemm.registered})" and rows == {}
+    module = import_path(REPO / "generated" / "fbgemm_reduce_range.py", "readme_fbgemm_reduce_range")
+    assert len(getattr(module, getter)().configs) == fbgemm.effective
