@@ -14,6 +14,7 @@ from pathlib import Path
 
 import pytest
 
+from backends import REPO
 from user_side import TOOLS, TYPO, TYPO_ERROR, git, readme_section, run, walk
 
 # The README's walkthrough, in order; "Install" ran in the user_environment fixture.
@@ -73,10 +74,11 @@ def test_after_the_walkthrough_a_change_is_reviewed_and_stopped_once(adopted, us
     spec = repository / "spec" / "my_fbgemm.toml"
     spec.write_text(spec.read_text().replace('"embedding_op"]', '"embedding_op", "bn"]'))
     check = run("backendconfig-gen", "--check", cwd=repository, env=variables)
-    # As docs/command-line.md shows it.
     assert check.returncode == 1 and check.stderr == (
         f"{MODULE}: stale (spec/my_fbgemm.toml changed since it was generated); "
         "regenerate with: backendconfig-gen spec/my_fbgemm.toml\n1 stale, 0 fresh\n")
+    # docs/command-line.md pastes this output.
+    assert f"```\n{check.stderr}```" in (REPO / "docs" / "command-line.md").read_text(encoding="utf-8")
     status, printed = commit("Quantize no batch norm on its own")
     assert status == 1 and "files were modified by this hook" in printed and f"wrote: {MODULE}" in printed, printed
     assert '"pattern": nn.BatchNorm2d,' not in (repository / MODULE).read_text()
