@@ -51,22 +51,45 @@ class Row:
     label: str
     ours: Sample
     reference: Sample
-    target: float | None
+    target: float | None  # the most our median may be, as a multiple of the reference's
+    # ... or, instead, how many seconds (or MB) more than the reference's it may be.
+    margin: float | None = None
 
     @property
     def ratio(self) -> float:
         return self.ours.median / self.reference.median
 
     @property
+    def excess(self) -> float:
+        return self.ours.median - self.reference.median
+
+    @property
+    def judged(self) -> bool:
+        return self.target is not None or self.margin is not None
+
+    @property
     def wall_ratio(self) -> float | None:
         ours, reference = self.ours.wall_median, self.reference.wall_median
         return None if ours is None or reference is None else ours / reference
 
+    def target_text(self) -> str:
+        if self.margin is not None:
+            return f"<= +{self.margin:g} {self.ours.unit}"
+        return "" if self.target is None else f"<= {self.target:g}x"
+
+    def figure_text(self) -> str:
+        """What the verdict judged: the ratio, or the excess over the reference."""
+        bound = "> " if self.ours.stopped else ""
+        if self.margin is not None:
+            return f"{bound}{self.excess:+.2f} {self.ours.unit}"
+        return f"{bound}{self.ratio:.2f}x"
+
     def verdict(self) -> str:
         """"met", "missed", or "not shown": a stopped run gives only a lower bound,
         which may still be within the target."""
-        assert self.target is not None
-        if self.ratio > self.target:
+        assert self.judged
+        over = self.excess > self.margin if self.margin is not None else self.ratio > (self.target or 0.0)
+        if over:
             return "missed"
         return "not shown" if self.ours.stopped else "met"
 

@@ -32,7 +32,7 @@ def _cell(sample: Sample) -> str:
 
 
 def _result(row: Row, enforce: bool) -> str:
-    if row.target is None:
+    if not row.judged:
         return "(no target)"
     if not enforce:
         return "(smoke: not judged)"
@@ -45,7 +45,7 @@ def _table(rows: list[Row], enforce: bool) -> list[list[str]]:
     lines = [header]
     for row in rows:
         bound = "> " if row.ours.stopped else ""
-        target = "" if row.target is None else f"<= {row.target:g}x"
+        target = row.target_text()
         wall = "" if row.wall_ratio is None else f"{bound}{row.wall_ratio:.2f}x"
         lines.append([row.label, _cell(row.ours), _cell(row.reference), f"{bound}{row.ratio:.2f}x",
                       target, _result(row, enforce), wall])

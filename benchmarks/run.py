@@ -30,6 +30,7 @@ from .rows import (
     bench_fresh_import,
     bench_in_process,
     bench_regenerate,
+    bench_resolve,
     bench_scaling,
     generator_flags,
 )
@@ -46,11 +47,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("-r", "--repetitions", type=int, default=None,
                         help=f"runs of each command (default {DEFAULT.repetitions}; "
-                        "the larger synthetic specs may run fewer, see README)")
+                        "the larger synthetic specs may run fewer, see docs/performance.md)")
     parser.add_argument("--smoke", action="store_true",
                         help="tiny sizes, one repetition, no warm-up, targets not judged: "
                         "checks that every row can be measured")
-    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for the README)")
+    parser.add_argument("--markdown", action="store_true", help="print the table as Markdown (for docs/performance.md)")
     parser.add_argument("--adversarial", action="store_true",
                         help="only the rows of hostile inputs (issue 17): linear time on long runs of letters, "
                         "many keys, many includes")
@@ -76,7 +77,8 @@ def main(argv: list[str] | None = None) -> int:
                 rows = bench_adversarial(context)
             else:
                 rows = [bench_check(context), bench_regenerate(context), *bench_scaling(context),
-                        bench_fresh_import(context), bench_in_process(context), *bench_adversarial(context)]
+                        bench_fresh_import(context), bench_in_process(context), bench_resolve(context),
+                        *bench_adversarial(context)]
         except BenchmarkError as error:
             print(f"error: {error}", file=sys.stderr)
             return EXIT_MISSED
@@ -90,10 +92,9 @@ def main(argv: list[str] | None = None) -> int:
               f"on {os.cpu_count()} cores): wall times are stretched, CPU times less so", file=sys.stderr)
     if not settings.enforce:
         return EXIT_OK
-    failed = [row for row in rows if row.target is not None and row.verdict() != "met"]
+    failed = [row for row in rows if row.judged and row.verdict() != "met"]
     for row in failed:
-        bound = "> " if row.ours.stopped else ""
         what = "missed" if row.verdict() == "missed" else "not shown met (its run was stopped at the time limit)"
-        print(f"{what}: {row.label.replace('`', '')}: {bound}{row.ratio:.2f}x, target <= {row.target:g}x",
+        print(f"{what}: {row.label.replace('`', '')}: {row.figure_text()}, target {row.target_text()}",
               file=sys.stderr)
     return EXIT_MISSED if failed else EXIT_OK

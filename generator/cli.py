@@ -1,4 +1,8 @@
-"""The command line: python -m generator SPEC [SPEC ...] [-o OUT] [--check] [--diff] [--stdout] [--verify] ..."""
+"""The command line: backendconfig-gen [SPEC ...] [-o OUT] [--check] [--diff] [--stdout] [--verify] ...
+
+Also ``python -m generator`` in this repository; ``diff`` and ``extract`` are
+subcommands (compare/cli.py, extract/cli.py).
+"""
 
 from __future__ import annotations
 
@@ -11,9 +15,11 @@ from typing import TYPE_CHECKING
 
 from . import __version__
 from .child_limits import Limits, add_limit_options, limits_of
+from .configuration import CONFIG_FILE, TABLE, ConfigurationError, configured_specs, expand_arguments, find_configuration
 from .errors import SpecError, Terminated
 from .freshness import FRESH, unified_diff, verdict
 from .header import TOOL_NAME
+from .invocation import HelpFormatter, examples, invoked_as
 from .jobs import Job, UsageError, check_outputs, plan
 from .output import OutputError, tidy, write_output
 from .program import SIGNALS, StreamError, handle_signals, run
@@ -30,72 +36,70 @@ EXIT_BAD_INPUT = 2
 EXIT_INTERNAL_ERROR = 123
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 
-DESCRIPTION = """\
+USAGE = """\
+%(prog)s [options] [SPEC ...]
+       %(prog)s diff OLD NEW [--format text|json|markdown]
+       %(prog)s extract MODULE:FUNCTION [-o SPEC] [--base SPEC] [--getter NAME] [--output-module PATH] [--force]"""
+
+DESCRIPTION = f"""\
 Generate a plain Python module holding a torch.ao.quantization BackendConfig
 from a TOML spec. Without a mode flag, each spec's module is (re)written to the
 output the spec names (backend.output), only when its content changed.
 
-SPEC is a path to a spec, or builtin:NAME for a spec shipped with the generator
-(builtin:fbgemm.toml, builtin:x86.toml, ...; needs -o).
+SPEC is a path to a spec, a directory (its *.toml files that have a [backend]
+table), a glob (quoted: 'spec/*.toml'), or builtin:NAME for a spec shipped with
+the generator (builtin:fbgemm.toml, builtin:x86.toml, ...; needs -o). Without
+SPEC, the specs of the nearest {CONFIG_FILE} (from here up to the repository's
+root) with a [tool.{TABLE}] table:
+
+  [tool.{TABLE}]
+  specs = ["spec/*.toml"]    # paths, globs or directories, relative to the file
+
+commands:
+  [SPEC ...]               generate, or check (--check, --diff, --verify, --resolve)
+  diff OLD NEW             compare two BackendConfigs in spec terms (diff --help)
+  extract MODULE:FUNCTION  write a spec for an existing BackendConfig (extract --help)
 """
 
-EPILOG = """\
+EXIT_STATUS = """\
 exit status:
   0    success; with --check, every output is fresh
   1    --check: an output is stale, hand-edited or missing; --verify: the config
        differs from torch's; --exit-non-zero-on-write: an output was written
-  2    bad spec or bad usage (nothing is written), an output that cannot or must
-       not be written, a symbol --resolve cannot find, code --verify or --resolve
-       runs that exits, is killed or exceeds --timeout or --memory-limit, or
-       standard output or error that cannot be written (closed, full)
+  2    bad spec, configuration or usage (nothing is written), an output that
+       cannot or must not be written, a symbol --resolve cannot find, code
+       --verify or --resolve runs that exits, is killed or exceeds --timeout or
+       --memory-limit, or standard output or error that cannot be written
   123  internal error of the generator (please report it)
   130  interrupted (SIGINT, Ctrl-C); 143: terminated (SIGTERM); 129: hung up (SIGHUP)
   141  the reader of standard output or error went away (a closed pipe)
-
-examples:
-  python -m generator spec/fbgemm.toml              regenerate generated/fbgemm.py
-  python -m generator --check spec/*.toml           fail (exit 1) if any output is out of date
-  python -m generator --check --diff spec/*.toml    ... and show what would change
-  python -m generator --verify spec/fbgemm.toml     compare with the installed torch's config
-  python -m generator builtin:x86.toml -o vendor/x86_backend_config.py
-  python -m generator diff OLD NEW                  compare two configs (python -m generator diff --help)
-  python -m generator extract MODULE:FUNCTION -o SPEC   write a spec for an existing BackendConfig
-                                                    (python -m generator extract --help)
 """
 
 
-class HelpFormatter(argparse.RawDescriptionHelpFormatter):
-    """argparse's formatter, told the terminal's width. Left to itself, argparse
-    imports shutil to measure it (and shutil imports zlib, bz2 and lzma) for every
-    parser built, which a fresh --check in a pre-commit hook should not pay for."""
-
-    def __init__(self, prog: str) -> None:
-        super().__init__(prog, width=terminal_width() - 2)  # argparse's own margin
-
-
-def terminal_width() -> int:
-    """What shutil.get_terminal_size() says: $COLUMNS, else the terminal's, else 80."""
-    try:
-        columns = int(os.environ.get("COLUMNS", "0"))
-    except ValueError:
-        columns = 0
-    if columns > 0:
-        return columns
-    try:
-        return os.get_terminal_size(sys.__stdout__.fileno()).columns or 80  # type: ignore[union-attr]
-    except (AttributeError, ValueError, OSError):
-        return 80
+def _epilog(prog: str) -> str:
+    return EXIT_STATUS + "\n" + examples(prog, [
+        ("", "regenerate every configured module"),
+        ("spec/fbgemm.toml", "regenerate one spec's module"),
+        ("--check", "exit 1 if a configured module is stale"),
+        ("--check --diff", "... and show what would change"),
+        ("--verify spec/fbgemm.toml", "compare with installed torch's config"),
+        ("builtin:x86.toml -o vendor/x86_backend_config.py", "torch's x86 config, into your repository"),
+        ("diff OLD NEW", "compare two configs"),
+        ("extract MODULE:FUNCTION -o SPEC", "write a spec for an existing BackendConfig"),
+    ])
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(prog: str) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="python -m generator",
+        prog=prog,
+        usage=USAGE,
         description=DESCRIPTION,
-        epilog=EPILOG,
+        epilog=_epilog(prog),
         formatter_class=HelpFormatter,
     )
-    parser.add_argument("specs", metavar="SPEC", nargs="+", help="backend spec (TOML path or builtin:NAME)")
-    parser.add_argument("-o", "--output", type=Path, help="write the module here instead of the spec's backend.output (one SPEC only)")
+    parser.add_argument("specs", metavar="SPEC", nargs="*",
+                        help=f"backend spec: a path, a directory, a glob or builtin:NAME (default: the {CONFIG_FILE}'s specs)")
+    parser.add_argument("-o", "--output", type=Path, metavar="OUT", help="write the module here instead of the spec's backend.output (one SPEC only)")
     parser.add_argument(
         "--check",
         action="store_true",
@@ -138,7 +142,14 @@ def _parser() -> argparse.ArgumentParser:
         help="replace an existing output even when it was not generated by this tool",
     )
     add_limit_options(parser)
-    parser.add_argument("--version", action="version", version=f"{TOOL_NAME} {__version__}")
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="print no 'unchanged:' or 'wrote:' line and no --check summary; errors, warnings and "
+        "stale outputs are still reported",
+    )
+    parser.add_argument("-V", "--version", action="version", version=f"{TOOL_NAME} {__version__}")
     return parser
 
 
@@ -202,25 +213,37 @@ def _main(argv: list[str]) -> int:
         from .extract.cli import main as extract_main
 
         return extract_main(argv[1:])
-    parser = _parser()
+    parser = _parser(invoked_as())
     args = parser.parse_args(argv)
-    if args.output is not None and len(args.specs) > 1:
-        parser.error("-o/--output takes one SPEC only")
     if args.stdout and (args.check or args.diff or args.verify or args.resolve):
         parser.error("--stdout cannot be combined with --check, --diff, --verify or --resolve")
+    try:
+        named = _specs(args.specs)
+    except ConfigurationError as error:
+        for problem in error.problems:
+            _error(str(problem))
+        return EXIT_BAD_INPUT
+    if named is None:
+        parser.error(f"no SPEC given, and no {CONFIG_FILE} from here up to the repository's root has a "
+                     f"[tool.{TABLE}] table; name the specs, or list them there: specs = [\"spec/*.toml\"]")
+    if args.output is not None and len(named) > 1:
+        parser.error("-o/--output takes one SPEC only")
     writes = not (args.check or args.diff or args.stdout or args.verify or args.resolve)
     fast = not (args.no_cache or args.stdout or args.verify or args.resolve)
+    # --resolve alone needs each spec loaded, not its module rendered and formatted:
+    # black would cost the resolve hook more than the rest of its work but torch.
+    renders = writes or args.stdout or args.check or args.diff or args.verify
 
     jobs: list[Job] = []
     failed = False
     # The same spec named twice (spec/a.toml ./spec/a.toml) is one job, as in black.
     specs: dict[str, str] = {}
-    for spec in args.specs:
+    for spec in named:
         specs.setdefault(spec if spec.startswith(BUILTIN_PREFIX) else os.path.realpath(spec), spec)
     for spec in specs.values():
         try:
             job = plan(spec, args.output, fast)
-            if not job.fresh:
+            if not job.fresh and renders:
                 job.load()
             jobs.append(job)
         except SpecError as error:
@@ -246,16 +269,25 @@ def _main(argv: list[str]) -> int:
             sys.stdout.buffer.write((job.source or "").encode("utf-8"))
         return EXIT_OK
     if writes:
-        status, wrote = _write(jobs, args.force)
+        status, wrote = _write(jobs, args.force, args.quiet)
         return EXIT_DIFFERENT if status == EXIT_OK and wrote and args.exit_non_zero_on_write else status
     status = EXIT_OK
     if args.check or args.diff:
-        status = _check(jobs, show_diff=args.diff, fail=args.check)
+        status = _check(jobs, show_diff=args.diff, fail=args.check, quiet=args.quiet)
     if args.resolve:
         status = max(status, _resolve(jobs, limits_of(args)))
     if args.verify:
         status = max(status, _verify(jobs, limits_of(args)))
     return status
+
+
+def _specs(arguments: list[str]) -> list[str] | None:
+    """The specs of the run: the arguments expanded, else the configured ones;
+    None when there are neither."""
+    if arguments:
+        return expand_arguments(arguments)
+    configuration = find_configuration(Path.cwd())
+    return None if configuration is None else configured_specs(configuration)
 
 
 def _error(message: str) -> None:
@@ -288,14 +320,15 @@ def _where(origin: Origin, file: str) -> str:
     return origin.key if origin.file == file else f"{origin.file}: {origin.key}"
 
 
-def _write(jobs: list[Job], force: bool) -> tuple[int, bool]:
+def _write(jobs: list[Job], force: bool, quiet: bool) -> tuple[int, bool]:
     """Write every stale output; (status, whether anything was written)."""
     status = EXIT_OK
     written = False
     for job in jobs:
         if job.fresh:
             tidy(job.output)
-            print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
+            if not quiet:
+                print(f"unchanged: {printable(job.output_display)}", file=sys.stderr)
             continue
         try:
             wrote = write_output(job.output, job.source or "", force=force)
@@ -308,11 +341,12 @@ def _write(jobs: list[Job], force: bool) -> tuple[int, bool]:
             status = EXIT_BAD_INPUT
             continue
         written = written or wrote
-        print(f"{'wrote' if wrote else 'unchanged'}: {printable(job.output_display)}", file=sys.stderr)
+        if not quiet:
+            print(f"{'wrote' if wrote else 'unchanged'}: {printable(job.output_display)}", file=sys.stderr)
     return status, written
 
 
-def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:
+def _check(jobs: list[Job], show_diff: bool, fail: bool, quiet: bool) -> int:
     stale = 0
     for job in jobs:
         if job.fresh:
@@ -328,10 +362,11 @@ def _check(jobs: list[Job], show_diff: bool, fail: bool) -> int:
             sys.stdout.buffer.flush()
         if fail:
             print(printable(f"{job.output_display}: {why}; regenerate with: {job.command}"), file=sys.stderr)
-    if fail:
+    if not fail:
+        return EXIT_OK
+    if not quiet:
         print(f"{stale} stale, {len(jobs) - stale} fresh", file=sys.stderr)
-        return EXIT_DIFFERENT if stale else EXIT_OK
-    return EXIT_OK
+    return EXIT_DIFFERENT if stale else EXIT_OK
 
 
 def _resolve(jobs: list[Job], limits: Limits) -> int:

@@ -146,3 +146,19 @@ def replace_in(relative: str, old: str, new: str):
         path.write_text(text.replace(old, new, 1))
 
     return mutate
+
+
+# The user's side (see Note [What the user-side tests stand in for] in user_side.py):
+# one published main, one user environment and one pre-commit home per run.
+@pytest.fixture(scope="session")
+def published_main(tmp_path_factory):
+    from user_side import publish_main
+
+    return publish_main(tmp_path_factory.mktemp("published-main"))
+
+
+@pytest.fixture(scope="session")
+def user_environment(published_main, tmp_path_factory):
+    from user_side import make_environment
+
+    return make_environment(tmp_path_factory.mktemp("user"), published_main)

@@ -1,7 +1,7 @@
 """The benchmark (python -m benchmarks) in smoke mode, so it cannot rot.
 
 Only that every row is measured, with numbers: the timings themselves are the
-benchmark's business, not the test suite's (see README, "Performance").
+benchmark's business, not the test suite's (see docs/performance.md).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ ROWS = (
     "synthetic spec regeneration, 40 vs 20 pattern configs: peak RSS",
     "fresh interpreter, import + build: generated module vs torch's",
     "10 in-process builds: generated module vs torch's",
+    "resolve hook: `backendconfig-gen --resolve spec/fbgemm.toml` vs `python -c \"import torch\"`",
     "adversarial content, `--check`: runs of letters (a key, a comment), 10,000 vs 1,000 bytes",
     "adversarial content, `--check`: many keys (unused op groups), 10,000 vs 1,000 bytes",
     "adversarial content, `--check`: many includes, 100 vs 10 files",

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from backends import BACKENDS
-from conftest import GENERATED, run_generator, snapshot
+from conftest import GENERATED, REPO, run_generator, snapshot
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -19,13 +19,79 @@ def edit(path: Path, old: str, new: str) -> None:
     path.write_text(text.replace(old, new, 1))
 
 
-def test_help_documents_every_flag_and_exit_code():
+def test_help_documents_every_flag_exit_code_and_command():
     result = run_generator("--help")
     assert result.returncode == 0
-    for flag in ("SPEC", "-o", "--output", "--check", "--diff", "--stdout", "--verify", "--version"):
+    for flag in ("SPEC", "-o", "--output", "--check", "--diff", "--stdout", "--verify", "-V", "--version",
+                 "-q", "--quiet", "pyproject.toml", "[tool.backendconfig-gen]"):
         assert flag in result.stdout
-    for code in ("0 ", "1 ", "2 "):
+    for code in ("0 ", "1 ", "2 ", "123 "):
         assert f"\n  {code}" in result.stdout
+    assert result.stdout.startswith("usage: python -m generator [options] [SPEC ...]\n"
+                                    "       python -m generator diff OLD NEW [--format text|json|markdown]\n"
+                                    "       python -m generator extract MODULE:FUNCTION ")
+    assert "\ncommands:\n" in result.stdout
+    assert "\n  diff OLD NEW " in result.stdout and "\n  extract MODULE:FUNCTION " in result.stdout
+
+
+def _console_script(*args: str, cwd: Path = REPO):
+    import subprocess
+
+    script = Path(sys.executable).with_name("backendconfig-gen")
+    return subprocess.run([str(script), *args], cwd=cwd, capture_output=True, text=True, timeout=300)
+
+
+@pytest.mark.parametrize("command", [[], ["diff"], ["extract"]], ids=["generate", "diff", "extract"])
+def test_usage_and_examples_name_the_command_as_invoked(command):
+    """Run as the console script, no help text recommends python -m generator, which
+    in a repository with its own generator.py runs that instead."""
+    result = _console_script(*command, "--help")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"usage: {' '.join(['backendconfig-gen', *command])} ")
+    assert "python -m generator" not in result.stdout
+    examples = result.stdout.split("\nexamples:\n", 1)[1]
+    commands = [line.strip() for line in examples.splitlines() if not line.startswith("      ")]
+    assert commands and all(line.startswith("backendconfig-gen ") or line == "backendconfig-gen" for line in commands)
+    as_module = run_generator(*command, "--help")
+    assert as_module.stdout.startswith(f"usage: {' '.join(['python -m generator', *command])} ")
+
+
+def test_diff_help_says_which_function_of_a_generated_module_is_its_getter():
+    """Its __all__ is sorted, so the getter is not its first name, and it also names
+    the QConfigMapping getters: the help names the one that returns a BackendConfig."""
+    text = " ".join(run_generator("diff", "--help").stdout.split())
+    assert "(its getter: the one function in its __all__ that returns a BackendConfig, not a QConfigMapping)" in text
+    assert "first name" not in text
+    exported = [name.strip('",') for name in GENERATED.read_text().split("__all__ = [\n", 1)[1].split("]", 1)[0].split()]
+    functions = [name for name in exported if name.startswith("get_")]
+    assert exported[0] != "get_fbgemm_backend_config" and "get_fbgemm_backend_config" in functions
+    assert len(functions) > 1 and all(name.endswith("_qconfig_mapping") for name in functions if "backend" not in name)
+
+
+def test_version_flags():
+    from generator import __version__
+
+    for flag in ("-V", "--version"):
+        result = run_generator(flag)
+        assert (result.returncode, result.stdout) == (0, f"backendconfig-gen {__version__}\n")
+
+
+def test_quiet_prints_no_progress_but_every_problem(workspace):
+    output = workspace / "generated" / "fbgemm.py"
+    output.unlink()
+    written = run_generator("-q", "spec/fbgemm.toml", cwd=workspace)
+    assert (written.returncode, written.stderr) == (0, "")
+    assert output.read_bytes() == GENERATED.read_bytes()
+    assert run_generator("--quiet", "spec/fbgemm.toml", cwd=workspace).stderr == ""
+    assert run_generator("--check", "-q", "spec/fbgemm.toml", cwd=workspace).stderr == ""
+    edit(output, "nn.Conv1d,", "nn.Conv2d,")
+    check = run_generator("--check", "-q", "spec/fbgemm.toml", cwd=workspace)
+    assert check.returncode == 1
+    assert check.stderr == ("generated/fbgemm.py: hand-edited (it no longer matches its signature); "
+                            "regenerate with: backendconfig-gen spec/fbgemm.toml\n")
+    edit(workspace / "spec" / "fbgemm.toml", 'name = "fbgemm"', "name = 3")
+    bad = run_generator("-q", "spec/fbgemm.toml", cwd=workspace)
+    assert bad.returncode == 2 and bad.stderr.startswith("error: spec/fbgemm.toml")
 
 
 def test_generate_writes_only_when_content_changed(workspace):

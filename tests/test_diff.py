@@ -227,27 +227,21 @@ def test_verify_reports_a_simulated_torch_upgrade(tmp_path):
     _check_golden("verify_upgrade.txt", result.stdout)
 
 
-def _readme_block(command: str) -> str:
-    """The output pasted under ``$ command`` in the README."""
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    start = readme.index(f"$ {command}\n") + len(command) + 3
-    return readme[start : readme.index("```", start)]
+def _documented_block(command: str) -> str:
+    """The output pasted under ``$ command`` in docs/diff.md."""
+    text = (REPO / "docs" / "diff.md").read_text(encoding="utf-8")
+    start = text.index(f"$ {command}\n") + len(command) + 3
+    return text[start : text.index("```", start)]
 
 
-def test_the_readme_pastes_real_output(capsys, monkeypatch):
+def test_the_documentation_pastes_real_output(capsys, monkeypatch):
     monkeypatch.chdir(REPO)
     native = "torch.ao.quantization.backend_config:get_native_backend_config"
     status, out, _ = _diff(capsys, "spec/fbgemm.toml", native)
     assert status == 1
-    assert _readme_block(f"python -m generator diff spec/fbgemm.toml {native}") == out
-    verify = _readme_block("python -m generator --verify spec/fbgemm.toml")
-    golden = (GOLDEN / "verify_upgrade.txt").read_text(encoding="utf-8")
-    # The README (being rewritten elsewhere) pastes the output from before --verify
-    # compared the spec's QConfigMappings too: the backend config's part, to the letter.
-    # TODO(README rewrite): paste the whole golden there, then compare equal again.
-    assert golden.startswith(verify)
-    mapping_lines = golden[len(verify):].replace("\n    ", " ").splitlines()
-    assert mapping_lines[0] == "" and all(line.startswith("qconfig mapping fbgemm") for line in mapping_lines[1:])
+    assert _documented_block(f"backendconfig-gen diff spec/fbgemm.toml {native}") == out
+    verify = _documented_block("backendconfig-gen --verify spec/fbgemm.toml")
+    assert verify == (GOLDEN / "verify_upgrade.txt").read_text(encoding="utf-8")
 
 
 def test_verify_without_a_torch_getter_still_reports_missing_symbols(capsys, monkeypatch):

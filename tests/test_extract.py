@@ -316,9 +316,8 @@ def test_without_o_the_spec_is_printed(capsys):
     assert data["backend"]["doc"] == "Return the BackendConfig for the TensorRT backend."  # its docstring's first sentence
 
 
-def test_the_readme_pastes_real_output(capsys, tmp_path, monkeypatch):
-    readme = (REPO / "README.md").read_text(encoding="utf-8")
-    section = readme[readme.index("## Adopting an existing BackendConfig") : readme.index("## Command line")]
+def test_the_documentation_pastes_real_output(capsys, tmp_path, monkeypatch):
+    section = (REPO / "docs" / "extract.md").read_text(encoding="utf-8")
     monkeypatch.chdir(tmp_path)
     (tmp_path / ".git").mkdir()
     target = TORCH_GETTERS["tensorrt"]
@@ -332,7 +331,7 @@ def test_the_readme_pastes_real_output(capsys, tmp_path, monkeypatch):
     for command in commands:
         generator_main(command)
         captured = capsys.readouterr()
-        assert f"$ python -m generator {' '.join(command)}\n{captured.err}{captured.out}" in section
+        assert f"$ backendconfig-gen {' '.join(command)}\n{captured.err}{captured.out}" in section
     spec = (tmp_path / "spec" / "my_tensorrt.toml").read_text()
     start = section.index("```toml\n") + len("```toml\n")
     for chunk in section[start : section.index("```", start)].split("...\n"):

@@ -207,6 +207,6 @@ def test_docs_extract_pastes_real_output(capsys, tmp_path, monkeypatch):
     ):
         generator_main(command)
         captured = capsys.readouterr()
-        assert f"$ python -m generator {' '.join(command)}\n{captured.err}{captured.out}" in docs
+        assert f"$ backendconfig-gen {' '.join(command)}\n{captured.err}{captured.out}" in docs
     for spec in ("fbgemm_2_0_1.toml", "team.toml"):
         assert f"```toml\n{(tmp_path / 'spec' / spec).read_text()}```" in docs

@@ -86,3 +86,21 @@ def test_a_module_that_fails_to_import_is_named_with_its_error(tmp_path):
         "importing broken_pkg fails: RuntimeError: half-installed\n"
     )
 
+
+
+def test_resolve_alone_renders_no_module():
+    """The resolve hook runs on every commit: it loads the specs and asks a child
+    process about their symbols, and formats nothing (black is most of a render)."""
+    code = ("import sys; from generator.cli import main; status = main(['--resolve', 'spec/fbgemm.toml']); "
+            "print(status, 'black' in sys.modules, 'generator.formatting' in sys.modules)")
+    result = run_generator_code(code)
+    assert (result.returncode, result.stdout) == (0, "0 False False\n"), result.stderr
+    code = code.replace("'--resolve'", "'--resolve', '--check', '--no-cache'")
+    assert run_generator_code(code).stdout.endswith(" True True\n")  # with --check, the module is rendered
+
+
+def run_generator_code(code: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, text=True, timeout=300)

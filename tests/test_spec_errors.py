@@ -117,7 +117,9 @@ CASES = [
     ("huge_file", write(SPEC, b"# padding\n" * 200_000), SPEC,
      ["error: spec/fbgemm.toml: file is over 1000000 bytes; a spec may be at most 1000000 bytes"]),
     ("missing_file", lambda root: None, "spec/nothere.toml", ["error: spec/nothere.toml: file not found; expected a TOML spec"]),
-    ("directory", lambda root: None, "spec", ["error: spec: is a directory; expected a TOML spec file"]),
+    # A directory is a SPEC (its backend specs); one that holds none is an error.
+    ("directory_without_a_spec", lambda root: None, "spec/op_groups",
+     ["error: spec/op_groups: holds no backend spec (a *.toml file with a [backend] table)"]),
     # extends: what is extended must be a backend spec, found, and not extend back.
     ("extends_a_catalog", replace_in(REDUCED, 'extends = "fbgemm.toml"', 'extends = "op_groups/common.toml"'), REDUCED,
      ["error: spec/fbgemm_reduce_range.toml: extends: 'op_groups/common.toml' has no [backend] table; expected a backend "

@@ -1,4 +1,4 @@
-"""``python -m generator diff OLD NEW [--format text|json|markdown]``."""
+"""``backendconfig-gen diff OLD NEW [--format text|json|markdown]``."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ import sys
 
 from .. import isolation
 from ..child_limits import add_limit_options, limits_of
+from ..invocation import HelpFormatter, examples, invoked_as
 from ..text import printable
 from .codec import CodecError, decode_config
 from .differ import compare
@@ -31,10 +32,11 @@ a spec's or module's getters by name, or two functions returning a QConfigMappin
 EPILOG = """\
 each side is one of:
   spec/fbgemm.toml                  a spec, built as its generated module would be
-  builtin:NAME                      reserved: a spec packaged with the generator
+  builtin:NAME                      a spec shipped with the generator, e.g. builtin:x86.toml
   REV:spec/fbgemm.toml              a spec at a git revision, e.g. HEAD~1:spec/fbgemm.toml
                                     (the path from the repository root, or ./ from here)
-  generated/fbgemm.py               a generated module (its getter is the first name in __all__)
+  generated/fbgemm.py               a generated module (its getter: the one function in its __all__
+                                    that returns a BackendConfig, not a QConfigMapping)
   MODULE:FUNCTION                   a function returning a BackendConfig, e.g.
                                     torch.ao.quantization.backend_config:get_native_backend_config
                                     or a QConfigMapping (compared with the other side's
@@ -50,20 +52,24 @@ exit status:
      code of a side that exits, raises a BaseException, is killed, runs out of time
      (--timeout) or memory (--memory-limit): it runs in a child process, and its own
      output is shown on stderr, marked "user output" (docs/isolation.md)
-
-examples:
-  python -m generator diff spec/fbgemm.toml torch.ao.quantization.backend_config:get_native_backend_config
-  python -m generator diff HEAD:spec/fbgemm.toml spec/fbgemm.toml --format markdown
-  python -m generator diff torch.ao.quantization:get_default_qconfig_mapping mypackage.quantization:my_mapping
 """
 
 
+def _examples(prog: str) -> str:
+    return examples(prog, [
+        ("spec/fbgemm.toml torch.ao.quantization.backend_config:get_native_backend_config", ""),
+        ("HEAD:spec/fbgemm.toml spec/fbgemm.toml --format markdown", "review a spec change"),
+        ("torch.ao.quantization:get_default_qconfig_mapping mypackage.quantization:my_mapping", "two QConfigMappings"),
+    ])
+
+
 def _parser() -> argparse.ArgumentParser:
+    prog = f"{invoked_as()} diff"
     parser = argparse.ArgumentParser(
-        prog="python -m generator diff",
+        prog=prog,
         description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + "\n" + _examples(prog),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("old", metavar="OLD", help="the config before the change")
     parser.add_argument("new", metavar="NEW", help="the config after the change")

@@ -1,4 +1,4 @@
-"""``python -m generator extract MODULE:FUNCTION [-o SPEC] [--base SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
+"""``backendconfig-gen extract MODULE:FUNCTION [-o SPEC] [--base SPEC] [--getter NAME] [--output-module PATH] [--force]``."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ from pathlib import Path
 
 from .. import isolation
 from ..child_limits import add_limit_options, limits_of
+from ..invocation import HelpFormatter, examples, invoked_as
 from ..output import OutputError, read_output, write_output
 from ..sources import ROOT_MARKERS, display_base, display_path, project_root
-from ..text import printable
+from ..text import count, printable
 from .document import is_extracted
 
 EXIT_WRITTEN = 0
@@ -34,7 +35,7 @@ qconfig defined in the spec, the function as the mapping's torch_getter (so that
 """
 
 EPILOG = """\
-backend.output (where `python -m generator SPEC` writes the module), relative to
+backend.output (where `backendconfig-gen SPEC` writes the module), relative to
 the spec: ../generated/NAME.py when the spec is in a directory named spec/ below
 the project root (the nearest directory holding .git, .hg or pyproject.toml; this
 project's layout), else NAME.py beside the spec; --output-module chooses another.
@@ -50,22 +51,28 @@ exit status:
        a function that exits, is killed or exceeds --timeout or --memory-limit
        (it runs in a child process; docs/isolation.md)
   123  internal error of the generator (please report it)
-
-examples:
-  python -m generator extract torch.ao.quantization.backend_config:get_fbgemm_backend_config -o spec/my_fbgemm.toml
-  python -m generator extract mypackage.quantization:get_backend_config --base builtin:x86.toml -o spec/mine.toml
-  python -m generator spec/my_fbgemm.toml
-  python -m generator diff spec/my_fbgemm.toml torch.ao.quantization.backend_config:get_fbgemm_backend_config
-  python -m generator extract mypackage.quantization:get_qconfig_mapping -o spec/my_mapping.toml
 """
 
 
+def _examples(prog: str) -> str:
+    """Extract, generate, and confirm that the module builds the same config."""
+    getter = "torch.ao.quantization.backend_config:get_fbgemm_backend_config"
+    return examples(prog, [
+        (f"extract {getter} -o spec/my_fbgemm.toml", ""),
+        ("spec/my_fbgemm.toml", ""),
+        (f"diff spec/my_fbgemm.toml {getter}", ""),
+        ("extract mypackage.quantization:get_backend_config --base builtin:x86.toml -o spec/mine.toml", "x86 plus what differs"),
+        ("extract mypackage.quantization:get_qconfig_mapping -o spec/my_mapping.toml", "a spec from a QConfigMapping"),
+    ])
+
+
 def _parser() -> argparse.ArgumentParser:
+    program = invoked_as()
     parser = argparse.ArgumentParser(
-        prog="python -m generator extract",
+        prog=f"{program} extract",
         description=DESCRIPTION,
-        epilog=EPILOG,
-        formatter_class=argparse.RawDescriptionHelpFormatter,
+        epilog=EPILOG + "\n" + _examples(program),
+        formatter_class=HelpFormatter,
     )
     parser.add_argument("target", metavar="MODULE:FUNCTION", help="a function returning a BackendConfig or a QConfigMapping")
     parser.add_argument("-o", "--output", type=Path, metavar="SPEC", help="write the spec here (default: print it)")

@@ -24,6 +24,7 @@ from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.describe import describe_pattern_config
 from ..compare.sides import installed_torch
+from ..header import TOOL_NAME
 from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
 from ..sources import BUILTIN_PREFIX
@@ -269,8 +270,8 @@ class Extractor:
         return [
             f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from {label}",
             "Edit it as any spec. Generate its module, then confirm that it builds the same config:",
-            f"  python -m generator {self.spec_display}",
-            f"  python -m generator diff {self.spec_display} {label}",
+            f"  {TOOL_NAME} {self.spec_display}",
+            f"  {TOOL_NAME} diff {self.spec_display} {label}",
         ]
 
 
