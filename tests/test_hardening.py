@@ -198,13 +198,19 @@ def test_a_spec_cannot_ask_for_millions_of_pattern_configs(tmp_path):
          "error: small.toml: backend.op_groups[1]: the backend's op group uses expand to more than 100000 pattern "
          "entries; a spec may expand to at most 100000\n"),
     ]
+    _each_refused_with(cases, spec, tmp_path)
+
+
+def _each_refused_with(cases: list[tuple[str, str]], spec: Path, root: Path) -> None:
+    """Each spec text of ``cases``, written to ``spec``, exits 2 with exactly its
+    message and changes nothing below ``root``."""
     for text, message in cases:
         spec.write_text(text)
-        before = tree(tmp_path)
-        result = run("small.toml", cwd=tmp_path, timeout=60)
+        before = tree(root)
+        result = run(spec.name, cwd=root, timeout=60)
         assert result.returncode == 2, result.stderr
         assert result.stderr.decode() == message
-        assert tree(tmp_path) == before
+        assert tree(root) == before
 
 
 def _uses(count: int, dtype_configs: list[str]) -> str:
@@ -235,13 +241,7 @@ def test_the_module_is_bounded_before_it_is_rendered(tmp_path):
          "entries) that write 3604600 bytes of names (symbols, methods, dtype configs) (18023016 with the uses before it); "
          "the pattern configs of a module may write at most 16000000\n"),
     ]
-    for text, message in cases:
-        spec.write_text(text)
-        before = tree(tmp_path)
-        result = run("small.toml", cwd=tmp_path, timeout=60)
-        assert result.returncode == 2, result.stderr
-        assert result.stderr.decode() == message
-        assert tree(tmp_path) == before
+    _each_refused_with(cases, spec, tmp_path)
 
 
 def test_dots_in_strings_and_comments_are_no_dotted_key(tmp_path):
