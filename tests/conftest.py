@@ -162,3 +162,11 @@ def user_environment(published_main, tmp_path_factory):
     from user_side import make_environment
 
     return make_environment(tmp_path_factory.mktemp("user"), published_main)
+
+
+def pasted_output(page: Path, command: str) -> str:
+    """The output pasted under ``$ command`` on ``page`` (README.md, docs/*.md),
+    which the tests hold to the command's real output."""
+    text = page.read_text(encoding="utf-8")
+    start = text.index(f"$ {command}\n") + len(command) + 3
+    return text[start : text.index("```", start)]

@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import REPO, run_generator
+from conftest import REPO, pasted_output, run_generator
 from generator.cli import main
 from generator.loader import load_backend
 
@@ -228,10 +228,7 @@ def test_verify_reports_a_simulated_torch_upgrade(tmp_path):
 
 
 def _documented_block(command: str) -> str:
-    """The output pasted under ``$ command`` in docs/diff.md."""
-    text = (REPO / "docs" / "diff.md").read_text(encoding="utf-8")
-    start = text.index(f"$ {command}\n") + len(command) + 3
-    return text[start : text.index("```", start)]
+    return pasted_output(REPO / "docs" / "diff.md", command)
 
 
 def test_the_documentation_pastes_real_output(capsys, monkeypatch):

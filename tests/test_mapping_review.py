@@ -13,7 +13,7 @@ import re
 import mapping_cases
 import pytest
 import torch.ao.quantization
-from conftest import REPO
+from conftest import REPO, pasted_output
 from test_diff import FORMATS, _check_golden, _git
 
 from generator.cli import main
@@ -201,10 +201,7 @@ def test_a_spec_whose_mapping_cannot_build_is_bad_input_for_diff_and_verify(mapp
 
 
 def docs_block(command: str) -> str:
-    """The output pasted under ``$ command`` in docs/qconfig-mappings.md."""
-    page = (REPO / "docs" / "qconfig-mappings.md").read_text(encoding="utf-8")
-    start = page.index(f"$ {command}\n") + len(command) + 3
-    return page[start : page.index("```", start)]
+    return pasted_output(REPO / "docs" / "qconfig-mappings.md", command)
 
 
 def test_the_docs_paste_real_diff_and_verify_output(capsys, monkeypatch):
