@@ -76,11 +76,11 @@ def test_a_keyword_added_removed_or_retyped_is_caught(qat_mapping):
     global_activation = qat_mapping.global_qconfig.activation
     keywords = dict(global_activation.p.keywords)
     for change, expected in (
-        ({**keywords, "reduce_range": 1}, "global.activation.with_args.reduce_range: True -> 1"),
+        ({**keywords, "reduce_range": 1}, "global.activation.with_args.reduce_range: true -> 1"),
         ({**keywords, "quant_max": 255.0}, "global.activation.with_args.quant_max: 255 -> 255.0"),
-        ({k: v for k, v in keywords.items() if k != "reduce_range"}, "global.activation.with_args.reduce_range: True -> (absent)"),
+        ({k: v for k, v in keywords.items() if k != "reduce_range"}, "global.activation.with_args.reduce_range: true -> (absent)"),
         ({**keywords, "eps": 2**-12}, "global.activation.with_args.eps: (absent) -> 0.000244140625"),
-        ({**keywords, "dtype": torch.qint8}, "global.activation.with_args.dtype: (absent) -> torch.qint8"),
+        ({**keywords, "dtype": torch.qint8}, "global.activation.with_args.dtype: (absent) -> qint8"),
     ):
         changed = copy.deepcopy(qat_mapping)
         activation = global_activation.p.func.with_args(**change)
@@ -92,7 +92,7 @@ def test_a_removed_added_or_reordered_entry_is_caught(qat_mapping):
     removed = copy.deepcopy(qat_mapping)
     del removed.object_type_qconfigs[torch.nn.PReLU]
     (line,) = differences(qat_mapping, removed)
-    assert line.startswith("object_types[torch.nn.PReLU]: QConfig(activation=torch.ao.quantization.observer.HistogramObserver, ")
+    assert line.startswith("object_types[torch.nn.PReLU]: {activation = torch.ao.quantization.observer.HistogramObserver, ")
     assert line.endswith(" (at 9) -> (absent)")
 
     added = copy.deepcopy(qat_mapping).set_object_type(torch.nn.Linear, None)
@@ -100,7 +100,7 @@ def test_a_removed_added_or_reordered_entry_is_caught(qat_mapping):
 
     reordered = copy.deepcopy(qat_mapping)
     reordered.object_type_qconfigs.move_to_end("reshape")
-    assert differences(qat_mapping, reordered) == ["object_types['reshape']: moved from position 0 to 22"]
+    assert differences(qat_mapping, reordered) == ['object_types[{method = "reshape"}]: moved from position 0 to 22']
     # Entry by entry, qconfig_equals finds nothing: only the order changed.
     assert all(qconfig_equals(reordered.object_type_qconfigs[key], qconfig)
                for key, qconfig in qat_mapping.object_type_qconfigs.items())
@@ -114,19 +114,17 @@ def test_the_other_kinds_of_entries_are_compared():
     changed.module_name_object_type_order_qconfigs.clear()
     changed.set_module_name_object_type_order("blocks.0", torch.nn.functional.linear, 1, qconfig)
     changed.set_module_name_regex("classifier.*", None)
+    # In spec terms: the spec's inline tables, dtypes and qschemes by name.
+    x86_qconfig = (
+        "{activation = {class = torch.ao.quantization.observer.HistogramObserver, with_args = {reduce_range = true}}, "
+        "weight = {class = torch.ao.quantization.observer.PerChannelMinMaxObserver, "
+        "with_args = {dtype = qint8, qscheme = per_channel_symmetric}}}"
+    )
     assert differences(base, changed) == [
-        "module_name_regexes['classifier.*']: (absent) -> None (at 1)",
-        "module_names['head']: None -> QConfig(activation=torch.ao.quantization.observer.HistogramObserver"
-        ".with_args(reduce_range=True), weight=torch.ao.quantization.observer.PerChannelMinMaxObserver"
-        ".with_args(dtype=torch.qint8, qscheme=torch.per_channel_symmetric))",
-        "module_name_object_type_orders[('blocks.0', torch.nn.functional.linear, 0)]: "
-        + "QConfig(activation=torch.ao.quantization.observer.HistogramObserver.with_args(reduce_range=True), "
-        + "weight=torch.ao.quantization.observer.PerChannelMinMaxObserver.with_args(dtype=torch.qint8, "
-        + "qscheme=torch.per_channel_symmetric)) (at 0) -> (absent)",
-        "module_name_object_type_orders[('blocks.0', torch.nn.functional.linear, 1)]: (absent) -> "
-        + "QConfig(activation=torch.ao.quantization.observer.HistogramObserver.with_args(reduce_range=True), "
-        + "weight=torch.ao.quantization.observer.PerChannelMinMaxObserver.with_args(dtype=torch.qint8, "
-        + "qscheme=torch.per_channel_symmetric)) (at 0)",
+        'module_name_regexes["classifier.*"]: (absent) -> None (at 1)',
+        f'module_names["head"]: None -> {x86_qconfig}',
+        f'module_name_object_type_orders[("blocks.0", torch.nn.functional.linear, 0)]: {x86_qconfig} (at 0) -> (absent)',
+        f'module_name_object_type_orders[("blocks.0", torch.nn.functional.linear, 1)]: (absent) -> {x86_qconfig} (at 0)',
     ]
 
 
@@ -134,7 +132,7 @@ def test_constructors_are_compared_by_class_arguments_and_callable_args():
     bare = QConfigMapping().set_global(QConfig(activation=HistogramObserver, weight=MinMaxObserver))
     for activation, expected in (
         (HistogramObserver.with_args(), "global.activation: torch.ao.quantization.observer.HistogramObserver -> "
-                                        "torch.ao.quantization.observer.HistogramObserver.with_args()"),
+                                        "{class = torch.ao.quantization.observer.HistogramObserver}"),
         (MinMaxObserver, "global.activation: torch.ao.quantization.observer.HistogramObserver -> "
                          "torch.ao.quantization.observer.MinMaxObserver"),
     ):
@@ -155,7 +153,7 @@ def test_constructors_are_compared_by_class_arguments_and_callable_args():
     plain = QConfigMapping().set_global(QConfig(activation=MinMaxObserver.with_args(dtype=torch.quint8), weight=MinMaxObserver))
     (line,) = differences(plain, nested)
     assert line.startswith("global.activation.class: torch.ao.quantization.observer.MinMaxObserver -> "
-                           "torch.ao.quantization.observer.MinMaxObserver.with_args(dtype=torch.qint8, ")
+                           "{class = torch.ao.quantization.observer.MinMaxObserver, with_args = {dtype = qint8, ")
 
 
 def test_qconfig_kinds_and_new_attributes_are_compared():
@@ -166,12 +164,12 @@ def test_qconfig_kinds_and_new_attributes_are_compared():
         "global.type: torch.ao.quantization.qconfig.QConfig -> torch.ao.quantization.qconfig.QConfigDynamic"
     ]
     assert differences(QConfigMapping(), QConfigMapping().set_global(qconfig)) == [
-        "global: None -> QConfig(activation=torch.ao.quantization.observer.HistogramObserver, "
-        "weight=torch.ao.quantization.observer.MinMaxObserver)"
+        "global: None -> {activation = torch.ao.quantization.observer.HistogramObserver, "
+        "weight = torch.ao.quantization.observer.MinMaxObserver}"
     ]
     later = QConfigMapping()
     later.added_by_a_later_torch = OrderedDict(a=1)
-    assert differences(QConfigMapping(), later) == ["added_by_a_later_torch: (absent) -> {'a': 1}"]
+    assert differences(QConfigMapping(), later) == ['added_by_a_later_torch: (absent) -> {"a": 1}']
 
 
 def test_torchs_partial_wrappers_compare_by_identity():
@@ -229,7 +227,7 @@ def test_the_mapping_differ_needs_no_torch():
         env={"PYTHONPATH": f"{REPO / 'tests' / 'no_torch'}{os.pathsep}{REPO}"},
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.splitlines() == ["object_types['relu']: None (at 0) -> (absent)", "object_types['gelu']: (absent) -> None (at 0)"]
+    assert result.stdout.splitlines() == ['object_types[{method = "relu"}]: None (at 0) -> (absent)', 'object_types[{method = "gelu"}]: (absent) -> None (at 0)']
 
 
 # -- the commands catch a changed nested keyword, whichever it is ----------------------

@@ -65,10 +65,11 @@ def _planted_lines() -> list[str]:
     where torch's mapping holds it."""
     keys = list(mapping_cases.x86().object_type_qconfigs)
     keyword, old, new = mapping_cases.PLANTED_KEYWORD
+    # Values in spec terms: TOML writes True as true, a method name {method = "..."}.
     return [
-        f"global.activation.with_args.{keyword}: {old} -> {new}",
+        f"global.activation.with_args.{keyword}: {json.dumps(old)} -> {json.dumps(new)}",
         f"object_types[torch.nn.{mapping_cases.PLANTED_REMOVED.__name__}]",
-        f"object_types[{mapping_cases.PLANTED_MOVED!r}]: moved from position {keys.index(mapping_cases.PLANTED_MOVED)} to {len(keys) - 2}",
+        f"object_types[{{method = {json.dumps(mapping_cases.PLANTED_MOVED)}}}]: moved from position {keys.index(mapping_cases.PLANTED_MOVED)} to {len(keys) - 2}",
     ]
 
 
@@ -136,6 +137,7 @@ def test_verify_reports_planted_changes_in_torchs_mapping(capsys, monkeypatch):
     joined = out.replace("\n    ", " ")
     # The spec is OLD, torch's is NEW: the planted changes read backwards.
     keyword, old, new = mapping_cases.PLANTED_KEYWORD
+    old, new = json.dumps(old), json.dumps(new)  # in spec terms: true, false
     assert f"global.activation.with_args.{keyword}: {new} -> {old}" not in joined
     assert f"global.activation.with_args.{keyword}: {old} -> {new}" in joined
     assert "qconfig mapping x86: differs from torch.ao.quantization.get_default_qconfig_mapping(backend='x86', version=0) (3 changes" in joined

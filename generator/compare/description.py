@@ -169,13 +169,13 @@ def show(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, str):
-        return _quote(value)
+        return toml_string(value)
     if isinstance(value, (int, float)):
         return repr(value)
     if isinstance(value, Ref):
         return f"{value.path} (missing)" if value.missing else value.path
     if isinstance(value, Method):
-        return f"{{method = {_quote(value.name)}}}"
+        return f"{{method = {toml_string(value.name)}}}"
     if isinstance(value, Member):
         return value.name
     if isinstance(value, Dtype):
@@ -230,7 +230,8 @@ def _nested_list(value: Any) -> str:
     return show(value)
 
 
-def _quote(text: str) -> str:
+def toml_string(text: str) -> str:
+    """A TOML basic string; Python's escapes where a terminal would act on a character."""
     escaped = text.replace("\\", "\\\\").replace('"', '\\"')
     return f'"{escaped}"' if escaped.isprintable() else repr(text)
 

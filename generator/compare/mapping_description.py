@@ -25,6 +25,8 @@ import math
 from dataclasses import dataclass
 from typing import Any, Union
 
+from .description import toml_string
+
 
 @dataclass(frozen=True)
 class Ref:
@@ -106,6 +108,9 @@ class MappingDescription:
     # Attributes a later torch adds to QConfigMapping, by name: compared too.
     other: tuple[tuple[str, Any], ...] = ()
 
+
+# The type of torch's QConfig: a qconfig of another type says which in reports.
+QCONFIG_TYPE = "torch.ao.quantization.qconfig.QConfig"
 
 SECTIONS = ("object_types", "module_name_regexes", "module_names", "module_name_object_type_orders")
 
@@ -213,17 +218,25 @@ def _parse(data: Any) -> Any:
 
 
 def show(value: Any) -> str:
-    """A value as Python would write it, with public paths: for reports."""
+    """A value in spec terms, as the BackendConfig reports write dtype configs:
+    TOML scalars (``true``, ``0.00390625``, ``"reshape"``), dtypes and qschemes by
+    name (``quint8``), classes by dotted path, a constructor and a qconfig as the
+    spec's inline tables. What a spec cannot write (tuples, dicts, other objects)
+    keeps Python's spelling, so no two different values read alike."""
+    if value is None:
+        return "None"
+    if isinstance(value, bool):
+        return "true" if value else "false"
     if isinstance(value, str):
-        return repr(value)
-    if value is None or isinstance(value, (bool, int, float)):
-        return repr(value)
+        return toml_string(value)
+    if isinstance(value, (int, float)):
+        return repr(value)  # TOML spells them so too, inf and nan included
     if isinstance(value, Ref):
         return value.path
     if isinstance(value, Method):
-        return repr(value.name)
+        return f"{{method = {toml_string(value.name)}}}"
     if isinstance(value, TorchName):
-        return f"torch.{value.name}"
+        return value.name
     if isinstance(value, Opaque):
         return f"<{value.type}: {value.text}>"
     if isinstance(value, Items):
@@ -232,20 +245,27 @@ def show(value: Any) -> str:
     if isinstance(value, Table):
         return "{" + ", ".join(f"{show(key)}: {show(item)}" for key, item in value.items) + "}"
     if isinstance(value, Constructor):
-        arguments = [show(item) for item in value.args] + [f"{name}={show(item)}" for name, item in value.keywords]
-        text = f"{show(value.func)}.with_args({', '.join(arguments)})"
+        fields = [f"class = {show(value.func)}"]
+        if value.args:
+            fields.append(f"args = [{', '.join(show(item) for item in value.args)}]")
+        if value.keywords:
+            fields.append(f"with_args = {_inline(value.keywords)}")
         if value.callable_args:
-            text += f".with_callable_args({', '.join(f'{name}={show(item)}' for name, item in value.callable_args)})"
-        return text
+            fields.append(f"with_callable_args = {_inline(value.callable_args)}")
+        return "{" + ", ".join(fields) + "}"
     if isinstance(value, QConfigValue):
-        name = value.type.rpartition(".")[2]
-        return f"{name}(activation={show(value.activation)}, weight={show(value.weight)})"
+        kind = "" if value.type == QCONFIG_TYPE else f"type = {toml_string(value.type)}, "
+        return f"{{{kind}activation = {show(value.activation)}, weight = {show(value.weight)}}}"
     raise TypeError(f"not a description value: {value!r}")
+
+
+def _inline(items: tuple[tuple[str, Any], ...]) -> str:
+    return "{" + ", ".join(f"{name} = {show(item)}" for name, item in items) + "}"
 
 
 def show_key(section: str, key: Any) -> str:
     """An entry's key as reports name it: ``object_types[torch.nn.Sigmoid]``."""
     if section == "module_name_object_type_orders":
         name, object_type, index = key
-        return f"{section}[({name!r}, {show(object_type)}, {index})]"
+        return f"{section}[({toml_string(name)}, {show(object_type)}, {index})]"
     return f"{section}[{show(key)}]"
