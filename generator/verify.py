@@ -119,16 +119,16 @@ def _report(job: Job, answer: object, tally: Tally, several: bool) -> int:
     tally.release = release
     if "build_errors" in answer:
         for line in isolation.answer_lines(answer, "build_errors"):
-            print(printable(f"error: {line}"))
+            print(printable(f"error: {line}"), file=sys.stderr)
         tally.errors += 1
         return EXIT_DIFFERENT
     if "mapping_errors" in answer:
         for line in isolation.answer_lines(answer, "mapping_errors"):
-            print(printable(f"error: {line}"))
+            print(printable(f"error: {line}"), file=sys.stderr)
         tally.errors += 1
         return EXIT_BAD_INPUT
     status = _report_config(job, answer, tally, several)
-    if status != EXIT_SAME and backend.qconfig_mappings:
+    if status == EXIT_DIFFERENT and backend.qconfig_mappings:
         print()  # the mappings' verdicts apart from the report of differences above
     return max(status, report_mappings(backend, spec, answer, tally.mappings))
 
@@ -144,13 +144,13 @@ def _report_config(job: Job, answer: dict, tally: Tally, several: bool) -> int:
         print(f"{spec}: builds {patterns} pattern configs; no torch_getter to compare with")
         missing = isolation.answer_lines(answer, "missing")
         for line in missing:
-            print(printable(f"error: {line} (torch {release})"))
+            print(printable(f"error: {line} (torch {release})"), file=sys.stderr)
         tally.not_compared += 1
         return EXIT_DIFFERENT if missing else EXIT_SAME
     getter = backend.torch_getter.path
     if "getter_errors" in answer:
         for line in isolation.answer_lines(answer, "getter_errors"):
-            print(printable(f"error: {spec}: backend.torch_getter: {line}"))
+            print(printable(f"error: {spec}: backend.torch_getter: {line}"), file=sys.stderr)
         tally.errors += 1
         return EXIT_BAD_INPUT
     ours, theirs = (decode_config(data) for data in isolation.answer_field(answer, "descriptions", list))

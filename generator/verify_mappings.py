@@ -8,6 +8,7 @@ one line for an equal mapping, one line a difference otherwise.
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from typing import Any
 
@@ -67,7 +68,7 @@ def report_mappings(backend: Backend, spec: str, answer: dict, tally: Verdicts) 
         where = f"{spec}: qconfig_mappings.{mapping.name}"
         if "errors" in item:
             for line in isolation.answer_lines(item, "errors"):
-                _print(f"error: {where}.torch_getter: {line}")
+                print(printable(f"error: {where}.torch_getter: {line}"), file=sys.stderr)
             tally.errors += 1
             status = max(status, EXIT_BAD_INPUT)
             continue

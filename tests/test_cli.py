@@ -280,6 +280,28 @@ def test_verify_names_the_spec_key_of_a_symbol_torch_lacks(workspace):
     assert "Traceback" not in result.stderr
 
 
+def test_verify_of_a_torch_getter_that_does_not_exist_is_bad_input_on_stderr(workspace):
+    """Exit 2, one error line per spec key on stderr; stdout, the report, holds only the
+    verdicts (a script reading stdout must never take an error for one)."""
+    spec = workspace / "spec" / "x86.toml"
+    spec.write_text(spec.read_text().replace(
+        'torch_getter = "torch.ao.quantization.backend_config.x86.get_x86_backend_config"',
+        'torch_getter = "torch.ao.quantization.backend_config.x86.get_x68_backend_config"'))
+    spec.write_text(spec.read_text().replace(
+        'torch_getter = "torch.ao.quantization.get_default_qat_qconfig_mapping"',
+        'torch_getter = "torch.ao.quantization.get_default_qat_qconfig_mappin"'))
+    result = run_generator("--verify", "spec/x86.toml", cwd=workspace)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert result.stdout.replace("\n    ", " ").splitlines() == [
+        "qconfig mapping x86: same as torch.ao.quantization.get_default_qconfig_mapping(backend='x86', version=0): "
+        "global, 23 object types, every entry equal"]
+    errors = result.stderr.splitlines()
+    assert errors[0].startswith("error: spec/x86.toml: backend.torch_getter: ") and "get_x68_backend_config" in errors[0]
+    assert [line.split(": ")[2] for line in errors[1:]] == [
+        "qconfig_mappings.x86_qat.torch_getter", "qconfig_mappings.x86_qat_v0.torch_getter"]
+    assert all("get_default_qat_qconfig_mappin'" in line for line in errors[1:])
+
+
 def test_console_script_behaves_like_the_module(workspace):
     script = Path(sys.executable).with_name("backendconfig-gen")
     if not script.exists():
