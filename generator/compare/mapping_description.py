@@ -25,21 +25,9 @@ import math
 from dataclasses import dataclass
 from typing import Any, Union
 
-from .description import toml_string
-
-
-@dataclass(frozen=True)
-class Ref:
-    """A class or function, by its public dotted path where it has one."""
-
-    path: str
-
-
-@dataclass(frozen=True)
-class Method:
-    """An object type given as a string: a tensor method name (``"reshape"``)."""
-
-    name: str
+# A class or function by its dotted path, and an object type given as a string (a
+# tensor method name, "reshape"): the same as in a BackendConfig's description.
+from .description import Method, Ref, toml_string
 
 
 @dataclass(frozen=True)
