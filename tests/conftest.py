@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -73,6 +74,22 @@ _MEASUREMENTS = pytest.StashKey[dict]()
 def measurements(request):
     """Counts tests record for the run's summary (models compared, ops found, ...)."""
     return request.config.stash.setdefault(_MEASUREMENTS, {})
+
+
+# The files that take longest (seconds of one CI run, summed over their tests), run
+# first: xdist hands whole files (--dist=loadfile) to the two workers in collection
+# order, so a slow file collected last keeps one worker busy while the other idles.
+# Measured with `pytest --durations=0`; a file missing here only runs later.
+SLOWEST_FILES = (
+    "test_adoption.py", "test_isolation.py", "test_outputs.py", "test_hardening.py", "test_formatters.py",
+    "test_quantized_outputs.py", "test_diff.py", "test_cli.py", "test_shadowing.py", "test_golden.py",
+    "test_scale.py", "test_lint.py", "test_benchmarks.py",
+)
+
+
+def pytest_collection_modifyitems(session, config, items):
+    rank = {name: index for index, name in enumerate(SLOWEST_FILES)}
+    items.sort(key=lambda item: rank.get(item.path.name, len(rank)))  # stable: the rest keep their order
 
 
 def pytest_sessionfinish(session):
@@ -149,19 +166,48 @@ def replace_in(relative: str, old: str, new: str):
 
 
 # The user's side (see Note [What the user-side tests stand in for] in user_side.py):
-# one published main, one user environment and one pre-commit home per run.
+# one published main, one user environment and one pre-commit home per run, shared
+# by the xdist workers (each worker is a session of its own: built per worker, the
+# environment and the hooks' environments cost each worker half a minute).
 @pytest.fixture(scope="session")
-def published_main(tmp_path_factory):
-    from user_side import publish_main
+def published_main(tmp_path_factory, worker_id):
+    from user_side import Published, publish_main
 
-    return publish_main(tmp_path_factory.mktemp("published-main"))
+    def build(directory: Path) -> list[str]:
+        return [str(value) for value in publish_main(directory)]
+
+    path, url, commit = _once_per_run(tmp_path_factory, worker_id, "published-main", build)
+    return Published(Path(path), url, commit)
 
 
 @pytest.fixture(scope="session")
-def user_environment(published_main, tmp_path_factory):
-    from user_side import make_environment
+def user_environment(published_main, tmp_path_factory, worker_id):
+    from user_side import Environment, make_environment
 
-    return make_environment(tmp_path_factory.mktemp("user"), published_main)
+    def build(directory: Path) -> list[str]:
+        return [str(value) for value in make_environment(directory, published_main)]
+
+    path, pre_commit_home = _once_per_run(tmp_path_factory, worker_id, "user", build)
+    return Environment(Path(path), Path(pre_commit_home))
+
+
+def _once_per_run(tmp_path_factory, worker_id: str, name: str, build) -> list[str]:
+    """``build(directory)``'s answer, built by the first worker that asks, under a
+    lock in the base directory all workers of a run share (pytest-xdist's recipe);
+    the others wait and read what it recorded."""
+    from filelock import FileLock
+
+    if worker_id == "master":  # no xdist: this session is the run
+        return build(tmp_path_factory.mktemp(name))
+    shared = tmp_path_factory.getbasetemp().parent
+    record = shared / f"{name}.json"
+    with FileLock(shared / f"{name}.lock"):
+        if not record.exists():
+            directory = shared / name
+            shutil.rmtree(directory, ignore_errors=True)  # what a worker that failed left
+            directory.mkdir()
+            record.write_text(json.dumps(build(directory)))
+        return json.loads(record.read_text())
 
 
 def pasted_output(page: Path, command: str) -> str:
