@@ -117,6 +117,29 @@ def test_bad_input_exits_2_with_one_line_per_problem(old, new, capsys, monkeypat
     assert "Traceback" not in err
 
 
+@pytest.mark.parametrize("old, new, expected", [
+    ("tests/diff_specs/no_such_spec.toml", "tests/diff_specs/small.toml",
+     ["tests/diff_specs/no_such_spec.toml: file not found; expected a TOML spec"]),
+    ("tests/diff_specs/small.toml", "no_such_module.py", ["no_such_module.py: file not found; expected a generated module"]),
+    ("builtin:fbgemm.tom", "fbgemm", ["fbgemm: expected a spec (.toml), a generated module (.py), MODULE:FUNCTION, "
+                                      "or REV:path/to/spec.toml"]),
+])
+def test_what_is_wrong_without_torch_is_said_before_the_child_starts(old, new, expected, capsys, monkeypatch):
+    """The child imports torch, seconds before it loads anything: a mistyped path or a
+    spec that does not load is refused at once, in the words the child would use."""
+    from generator import isolation
+
+    def no_child(task, limits):
+        raise AssertionError("the child process was started")
+
+    monkeypatch.chdir(REPO)
+    monkeypatch.setattr(isolation, "run_child", no_child)
+    status, out, err = _diff(capsys, old, new)
+    assert (status, out) == (2, "")
+    lines = [line.removeprefix("error: ") for line in err.splitlines()]
+    assert lines[-len(expected):] == expected and len(lines) == (2 if old.startswith("builtin:") else 1), err
+
+
 def test_a_side_that_calls_sys_exit_or_is_not_a_regular_file_is_bad_input(tmp_path):
     """Run as users run it: user code calling sys.exit(0) must not read as 'equal', and
     a module side is read as a bounded regular file (a FIFO would hang, /dev/zero fill

@@ -15,6 +15,7 @@ from .json_report import json_report
 from .mapping_cli import mapping_report, mapping_side, with_mappings
 from .mapping_compare import PairingError, pair_sides
 from .markdown_report import markdown_report
+from .side_names import problems_before_running
 from .text_report import text_report
 
 EXIT_EQUAL = 0
@@ -85,6 +86,11 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str]) -> int:
     args = _parser().parse_args(argv)
+    # What is wrong without torch or the user's code is said before the child starts
+    # (importing torch takes seconds): a mistyped path, a spec that does not load.
+    problems = [line for side in (args.old, args.new) for line in problems_before_running(side)]
+    if problems:
+        return _bad_input(problems)
     # The sides are loaded and described in a child process (generator/isolation.py):
     # they run the user's code. This process compares the descriptions it gets back.
     run = isolation.run_child({"kind": "diff", "sides": [args.old, args.new]}, limits_of(args))

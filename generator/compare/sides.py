@@ -33,7 +33,6 @@ from ..errors import SpecError
 from ..formatting import build_module
 from ..loader import load_backend
 from ..model import Backend
-from ..output import OutputError, read_output
 from ..user_code import running_user_code
 from .describe import describe_backend_config, dtype_config_names
 from .description import ConfigDescription, MissingSymbol
@@ -41,13 +40,11 @@ from .generated_source import resolve_problem, run_generated_source
 from .gitrev import RevisionError, materialize
 from .mapping_sides import MappingError, call_mapping_getter, check_mapping, mapping_getters, returns_mapping
 from .public_names import PublicNames
+from .side_names import USAGE, module_source, side_name
 from .spec_module import SpecModule, identifier
 
-BUILTIN_PREFIX = "builtin:"
 _TORCH_BACKENDS = "torch.ao.quantization.backend_config."
 _TARGETS = re.compile(r"^# Targets: torch (\S+) ", re.MULTILINE)
-
-USAGE = "expected a spec (.toml), a generated module (.py), MODULE:FUNCTION, or REV:path/to/spec.toml"
 
 
 def installed_torch() -> str:
@@ -104,20 +101,19 @@ def describe_sides(*sides: Side) -> list[ConfigDescription]:
 
 def load_side(argument: str) -> Side:
     """The side an argument names; raises SideError."""
-    if argument.startswith(BUILTIN_PREFIX):
+    name = side_name(argument)
+    if name is None:
+        raise SideError([f"{argument}: {USAGE}"])
+    if name.kind == "packaged spec":
         # Packaged specs: the loader knows how to find them.
-        return _spec_side(argument, argument, "packaged spec")
-    if ":" in argument:
-        left, _, right = argument.partition(":")
-        if right.endswith(".toml"):
-            return _revision_side(left, right, argument)
-        if left and right:
-            return load_function_side(left, right, argument, "function")
-    if argument.endswith(".toml"):
-        return _spec_side(Path(argument), argument, "spec")
-    if argument.endswith(".py"):
-        return _module_side(Path(argument), argument)
-    raise SideError([f"{argument}: {USAGE}"])
+        return _spec_side(argument, argument, name.kind)
+    if name.kind == "spec at git revision":
+        return _revision_side(name.first, name.second, argument)
+    if name.kind == "function":
+        return load_function_side(name.first, name.second, argument, name.kind)
+    if name.kind == "spec":
+        return _spec_side(Path(argument), argument, name.kind)
+    return _module_side(Path(argument), argument)
 
 
 def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] | None = None) -> Side:
@@ -178,15 +174,9 @@ def load_spec_module(
 
 
 def _module_side(path: Path, label: str) -> Side:
-    try:
-        content = read_output(path)  # a regular file, read with a bound
-        if content is None:
-            raise SideError([f"{label}: file not found; expected a generated module"])
-        source = content.decode("utf-8")
-    except OutputError as error:
-        raise SideError([f"{label}: {error}"]) from None
-    except UnicodeDecodeError:
-        raise SideError([f"{label}: not UTF-8 text; expected a generated module"]) from None
+    source, problems = module_source(path, label)  # a regular file, read with a bound
+    if problems:
+        raise SideError(problems)
     try:
         with running_user_code("running the module"):
             run = run_generated_source(source, str(path), identifier(path.stem))
