@@ -9,7 +9,7 @@ from __future__ import annotations
 import keyword
 import math
 import re
-from typing import Any
+from typing import Any, Callable
 
 from .errors import Reporter
 from .model import DTYPE_NAMES, OBSERVATION_TYPES, Symbol
@@ -202,3 +202,24 @@ class Checker:
             self.problem(doc, key, f"unknown observation type {shown(value)}; {one_of(OBSERVATION_TYPES, value)}")
             return None
         return value
+
+
+class RunningTotal:
+    """A count over a spec's uses (of op groups, of object type groups) and its
+    bound: reported once, at the use that crosses it; every use after it is refused
+    too, without a message."""
+
+    def __init__(self, bound: int) -> None:
+        self.bound = bound
+        self.total = 0
+
+    def exceeds(self, amount: int, report: Callable[[], None]) -> bool:
+        """Count ``amount``; whether the total is now beyond the bound, calling
+        ``report`` for the use that crosses it."""
+        before = self.total
+        self.total += amount
+        if self.total <= self.bound:
+            return False
+        if before <= self.bound:
+            report()
+        return True

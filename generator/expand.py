@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .catalog import Catalog, Entry, OpGroup, Row, Section, read_rows
-from .checks import Checker, key_path
+from .checks import Checker, RunningTotal, key_path
 from .dtypes import with_activation_constraints
 from .entries import EntryReader, Scope
 from .model import DTypeConfig, MethodName, Origin, PatternConfig
@@ -111,19 +111,14 @@ class Expander:
             return []
         selected = [(section, section.entries_in(parts)) for section in sections]
         count = sum(len(section.rows or (None,)) * len(chosen) for section, chosen in selected)
-        crossed = self.expanded.add(count)
-        if crossed is not None:
-            if crossed:
-                check.problem(doc, key, _too_many("the backend's op group uses"))
+        if self.expanded.exceeds(count, lambda: check.problem(doc, key, _too_many("the backend's op group uses"))):
             return []
         # Checked before the entries are built, and their names before rendering.
         listed = count * len(configs)
-        crossed = self.dtype_config_entries.add(listed)
-        if crossed is not None:
-            if crossed:
-                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)}, each with {len(configs)} dtype "
-                              f"configs: {listed} dtype config entries{_so_far(listed, self.dtype_config_entries.total)}; a module may hold at "
-                              f"most {MAX_DTYPE_CONFIG_ENTRIES} (pattern configs x their dtype configs)")
+        if self.dtype_config_entries.exceeds(listed, lambda: check.problem(
+                doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)}, each with {len(configs)} dtype "
+                f"configs: {listed} dtype config entries{_so_far(listed, self.dtype_config_entries.total)}; a module may hold at "
+                f"most {MAX_DTYPE_CONFIG_ENTRIES} (pattern configs x their dtype configs)")):
             return []
         entries = []
         for section, chosen in selected:
@@ -139,12 +134,10 @@ class Expander:
             if not found:
                 check.problem(doc, f"{key}.exclude_patterns", f"leaves out every pattern of this use of op group {group.name!r}")
         written = sum(_name_bytes(entry) for entry in found)
-        crossed = self.name_bytes.add(written)
-        if crossed is not None:
-            if crossed:
-                check.problem(doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)} that write {written} bytes of "
-                              f"names (symbols, methods, dtype configs){_so_far(written, self.name_bytes.total)}; the pattern configs of a "
-                              f"module may write at most {MAX_NAME_BYTES}")
+        if self.name_bytes.exceeds(written, lambda: check.problem(
+                doc, key, f"op group {group.name!r} expands to {_expansion(count, selected)} that write {written} bytes of "
+                f"names (symbols, methods, dtype configs){_so_far(written, self.name_bytes.total)}; the pattern configs of a "
+                f"module may write at most {MAX_NAME_BYTES}")):
             return []
         return found
 
@@ -318,24 +311,6 @@ def _expansion(configs: int, selected: list[tuple[Section, list[Entry]]]) -> str
             entries = f"{len(chosen)} pattern {'entry' if len(chosen) == 1 else 'entries'}"
             parts.append(entries if section.rows is None else f"{counted(len(section.rows), 'for_each row')} x {entries}")
     return f"{configs} pattern configs ({' + '.join(parts)})"
-
-
-class RunningTotal:
-    """A count over the uses of a backend, and its bound: reported once, at the use
-    that crosses it; every use after it is refused too, without a message."""
-
-    def __init__(self, bound: int) -> None:
-        self.bound = bound
-        self.total = 0
-
-    def add(self, amount: int) -> bool | None:
-        """Count ``amount``: None within the bound, True for the use that crosses
-        it (the caller reports it), False for the uses beyond it."""
-        before = self.total
-        self.total += amount
-        if self.total <= self.bound:
-            return None
-        return before <= self.bound
 
 
 def _so_far(this_use: int, total: int) -> str:

@@ -18,7 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-from .checks import Checker, is_identifier, key_path, type_name
+from .checks import Checker, RunningTotal, is_identifier, key_path, type_name
 from .model import MethodName, Origin
 from .qconfig_catalog import INVALID, CATALOG_KEYS, QConfigCatalog, object_text
 from .qconfig_model import ObjectType, ObjectTypeEntry, QConfigMappingDef, QConfigRef, getter_name
@@ -84,7 +84,7 @@ class MappingReader:
     def __init__(self, checker: Checker, catalog: QConfigCatalog):
         self.checker = checker
         self.catalog = catalog
-        self.expanded = 0
+        self.object_types_set = RunningTotal(MAX_OBJECT_TYPE_ENTRIES)  # by every table and group use so far
 
     def read(self, chain: list[Document], customized_from: str | None) -> tuple[QConfigMappingDef, ...]:
         drafts: dict[str, _Draft] = {}
@@ -231,10 +231,8 @@ class MappingReader:
                 self.set_object_type(doc, item_key, ObjectTypeEntry(found.object_type, found.qconfig, None), draft, set_here)
 
     def set_object_type(self, doc: Document, key: str, entry: ObjectTypeEntry, draft: _Draft, set_here: dict[Any, str]) -> None:
-        self.expanded += 1
-        if self.expanded == MAX_OBJECT_TYPE_ENTRIES + 1:
-            self.checker.problem(doc, key, f"the qconfig mappings set more than {MAX_OBJECT_TYPE_ENTRIES} object types; expected fewer group uses")
-        if self.expanded > MAX_OBJECT_TYPE_ENTRIES:
+        if self.object_types_set.exceeds(1, lambda: self.checker.problem(
+                doc, key, f"the qconfig mappings set more than {MAX_OBJECT_TYPE_ENTRIES} object types; expected fewer group uses")):
             return
         if not self.once(doc, key, ("object type", entry.object_type), object_text(entry.object_type), set_here):
             return

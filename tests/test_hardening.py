@@ -201,6 +201,22 @@ def test_a_spec_cannot_ask_for_millions_of_pattern_configs(tmp_path):
     _each_refused_with(cases, spec, tmp_path)
 
 
+def test_qconfig_mappings_cannot_set_millions_of_object_types(tmp_path):
+    """An object type group of 1,000 entries used by 101 mappings sets 101,000 object
+    types: refused once, at the use that crosses 100,000 (the 100 uses before it,
+    100,000 object types, are within the bound), before anything is rendered."""
+    spec = small_workspace(tmp_path)
+    group = "[object_type_groups.many]\nobject_types = [\n" + "".join(
+        f'  {{ object = {{ method = "m{index}" }}, qconfig = "None" }},\n' for index in range(1000)) + "]\n"
+
+    def mappings(count: int) -> str:
+        return "".join(f'\n[qconfig_mappings.m{index}]\nobject_types = [{{ group = "many" }}]\n' for index in range(count))
+
+    _each_refused_with([(SMALL + mappings(101) + group,
+                         "error: small.toml: qconfig_mappings.m100.object_types[0]: the qconfig mappings set more than 100000 "
+                         "object types; expected fewer group uses\n")], spec, tmp_path)
+
+
 def _each_refused_with(cases: list[tuple[str, str]], spec: Path, root: Path) -> None:
     """Each spec text of ``cases``, written to ``spec``, exits 2 with exactly its
     message and changes nothing below ``root``."""
