@@ -26,8 +26,8 @@ import tomllib
 from pathlib import Path
 from typing import Any, NamedTuple
 
-from .errors import Problem
-from .sources import BUILTIN_PREFIX, MAX_SPEC_BYTES, read_bounded, user_path
+from .errors import Problem, Reporter
+from .sources import BUILTIN_PREFIX, MAX_SPEC_BYTES, Location, read_bounded, read_document, refused_before_parsing, user_path
 
 CONFIG_FILE = "pyproject.toml"
 TABLE = "backendconfig-gen"
@@ -159,12 +159,10 @@ def _specs_in(directory: str, base: Path) -> list[str]:
 
 
 def _is_backend_spec(path: Path) -> bool:
-    try:
-        raw = read_bounded(path, MAX_SPEC_BYTES)
-        data = tomllib.loads(raw.decode("utf-8"))
-    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError, RecursionError):
-        return True
-    return "backend" in data or "extends" in data
+    # Read as every spec is, bounds and the scan before parsing included (a hostile
+    # file in the directory must cost no more here than in the loader).
+    document = read_document(Location(path), Reporter())
+    return document is None or "backend" in document.data or "extends" in document.data
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -173,9 +171,15 @@ def _read(path: Path) -> dict[str, Any]:
     except OSError as error:
         raise _error(path, "", f"cannot read it: {error.strerror or error}") from None
     try:
-        return tomllib.loads(raw.decode("utf-8"))
+        text = raw.decode("utf-8")
     except UnicodeDecodeError as error:
         raise _error(path, "", f"not UTF-8 text (byte {error.start}); expected a TOML file") from None
+    # The scan before parsing, as for specs: tomllib is quadratic in a dotted key's parts.
+    refused = refused_before_parsing(text)
+    if refused is not None:
+        raise ConfigurationError([Problem(user_path(path), "", refused[1], refused[0])])
+    try:
+        return tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise _error(path, "", f"not valid TOML: {error}") from None
 

@@ -306,7 +306,7 @@ def read_document(location: Location, reporter: Reporter, raw: bytes | None = No
     except UnicodeDecodeError as error:
         reporter.add(name, "", f"file is not UTF-8 text (byte {error.start}); expected a UTF-8 TOML spec")
         return None
-    refused = _refused_before_parsing(text)
+    refused = refused_before_parsing(text)
     if refused is not None:
         reporter.add(name, "", refused[1], refused[0])
         return None
@@ -364,7 +364,7 @@ _SCAN = re.compile(
 )
 
 
-def _refused_before_parsing(text: str) -> tuple[int, str] | None:
+def refused_before_parsing(text: str) -> tuple[int, str] | None:
     """(line, message) for the first integer or dotted key that must not reach the
     parser (see Note [The scan before parsing]), or None."""
     for token in _SCAN.finditer(text):

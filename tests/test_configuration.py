@@ -170,6 +170,21 @@ def test_a_directory_argument_takes_the_backend_specs_in_it(workspace, capsys, m
     assert (status, err) == (2, "error: spec/op_groups: holds no backend spec (a *.toml file with a [backend] table)\n")
 
 
+def test_files_read_to_find_specs_get_the_scan_before_parsing(workspace, configured, capsys, monkeypatch):
+    """A *.toml beside the specs and the pyproject.toml are read as specs are: a
+    dotted key of more parts than a spec may nest (tomllib's cost grows with their
+    square) is refused by the scan, with its line, never handed to tomllib."""
+    dotted = "a" + ".a" * 100 + " = 1\n"
+    monkeypatch.chdir(workspace)
+    (workspace / "spec" / "blob.toml").write_text(f"# not a spec\n{dotted}")
+    status, _, err = run(capsys, "--check", "spec/")
+    assert (status, err) == (2, "error: spec/blob.toml:2: a dotted key of more than 32 parts; a spec may nest at most 32 deep\n")
+    configure(configured, f'[tool.backendconfig-gen]\nspecs = ["spec/fbgemm.toml"]\n{dotted}')
+    monkeypatch.chdir(configured)
+    status, _, err = run(capsys, "--check")
+    assert (status, err) == (2, "error: pyproject.toml:3: a dotted key of more than 32 parts; a spec may nest at most 32 deep\n")
+
+
 def test_a_fresh_check_of_the_configured_specs_stays_on_the_fast_path(configured):
     code = "import sys; from generator.cli import main; print(main(['--check', '-q']), ' '.join(sorted(sys.modules)))"
     result = subprocess.run([sys.executable, "-c", code], cwd=configured, capture_output=True, text=True, timeout=120,
