@@ -299,6 +299,29 @@ def test_of_two_swapped_neighbours_the_one_first_in_old_is_reported_moved():
         assert (found.label, found.old_position, found.new_position, found.after) == moved, (old, new)
 
 
+def test_what_kept_its_order_is_the_longest_common_subsequence_with_the_same_tie_break():
+    """order.kept_in_order (O(n log n), for keyed patterns and mapping entries) keeps,
+    for every reordering of up to 7 keys, what the quadratic longest-common-subsequence
+    table keeps, ties broken alike; a QConfigMapping's swap reads as a BackendConfig's."""
+    import itertools
+
+    from generator.compare.differ import _common_in_order
+    from generator.compare.mapping_description import MappingDescription, Method
+    from generator.compare.mapping_differ import diff_mappings
+    from generator.compare.order import kept_in_order
+
+    for size in range(8):
+        old = list(range(size))
+        for new in itertools.permutations(old):
+            assert kept_in_order(old, new) == {old[i] for i, _ in _common_in_order(old, list(new))}, new
+
+    def mapping(*names: str) -> MappingDescription:
+        return MappingDescription("QConfigMapping", None, tuple((Method(name), None) for name in names), (), (), ())
+
+    assert [str(change) for change in diff_mappings(mapping("a", "b", "c"), mapping("b", "a", "c"))] == [
+        'object_types[{method = "a"}]: moved from position 0 to 1']
+
+
 def test_long_lines_wrap_at_120_columns_with_a_hanging_indent():
     from generator.compare.text_report import wrapped
 

@@ -20,6 +20,7 @@ from .description import (
     Record,
     show,
 )
+from .order import kept_in_order
 
 # The same change on at least this many patterns is reported once, with the count.
 SHARED_AT = 3
@@ -155,7 +156,7 @@ def compare(old: ConfigDescription, new: ConfigDescription) -> Comparison:
     added = tuple(PatternAdded(p, i) for i, p in enumerate(new.patterns) if p.key not in old_positions)
     common_old = [p.key for p in old.patterns if p.key in new_positions]
     common_new = [p.key for p in new.patterns if p.key in old_positions]
-    kept_in_order = {common_old[i] for i, _ in _common_in_order(common_old, common_new)}
+    kept = kept_in_order(common_old, common_new)
     labels = {p.key: p.label for p in (*new.patterns, *old.patterns)}  # OLD's label wins
     moved = tuple(
         PatternMoved(
@@ -165,7 +166,7 @@ def compare(old: ConfigDescription, new: ConfigDescription) -> Comparison:
             labels[new.patterns[new_positions[key] - 1].key] if new_positions[key] else None,
         )
         for key in common_old
-        if key not in kept_in_order
+        if key not in kept
     )
 
     named, named_patterns = _named_dtype_config_changes(old, new)
@@ -194,11 +195,10 @@ def compare(old: ConfigDescription, new: ConfigDescription) -> Comparison:
 
 
 def _common_in_order(old: list | tuple, new: list | tuple, equal=lambda a, b: a == b) -> list[tuple[int, int]]:
-    """Index pairs of equal items kept in the same relative order on both sides:
-    a longest common subsequence. What is not in it moved, or was added or removed.
-    Of two subsequences as long (two swapped neighbours), the one leaving out the
-    earlier item of OLD wins: that item is reported as moved, after the other, in
-    every version (tests/test_diff.py pins it)."""
+    """Index pairs of equal items kept in the same relative order on both sides: a
+    longest common subsequence, for lists that may hold equal items more than once
+    (dtype configs). Of two as long, the one leaving out the earlier item of OLD wins,
+    as in order.kept_in_order, which keyed entries use."""
     lengths = [[0] * (len(new) + 1) for _ in range(len(old) + 1)]
     for i in range(len(old) - 1, -1, -1):
         for j in range(len(new) - 1, -1, -1):

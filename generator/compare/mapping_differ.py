@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .mapping_description import SECTIONS, Constructor, MappingDescription, QConfigValue, show, show_key, value_json
+from .order import kept_in_order
 
 ABSENT = "(absent)"
 
@@ -77,7 +78,7 @@ def _section(changes: list[MappingChange], section: str, old: tuple[tuple[Any, A
             changes.append(MappingChange("added", show_key(section, key), ABSENT, f"{_text(value)} (at {position})"))
     common_old = [identity for identity in old_keys if identity in new_by_key]
     common_new = [identity for identity in new_keys if identity in old_by_key]
-    kept = set(_longest_common_subsequence(common_old, common_new))
+    kept = kept_in_order(common_old, common_new)
     for identity in common_new:
         if identity not in kept:
             changes.append(MappingChange("moved", show_key(section, new_by_key[identity][1]), str(old_by_key[identity][0]), str(new_by_key[identity][0])))
@@ -88,38 +89,6 @@ def _section(changes: list[MappingChange], section: str, old: tuple[tuple[Any, A
 
 def _identity(key: Any) -> str:
     return json.dumps(value_json(key) if not isinstance(key, tuple) else [value_json(part) for part in key], sort_keys=True)
-
-
-def _longest_common_subsequence(old: list[str], new: list[str]) -> list[str]:
-    """The longest run of keys in the same relative order on both sides: what did
-    not move (both lists hold the same keys, each once)."""
-    position = {key: index for index, key in enumerate(old)}
-    sequence = [position[key] for key in new]
-    # Longest increasing subsequence of old positions, in new order (patience sorting).
-    tails: list[int] = []
-    tail_at: list[int] = []
-    previous: list[int] = [-1] * len(sequence)
-    for index, value in enumerate(sequence):
-        low, high = 0, len(tails)
-        while low < high:
-            middle = (low + high) // 2
-            if tails[middle] < value:
-                low = middle + 1
-            else:
-                high = middle
-        if low == len(tails):
-            tails.append(value)
-            tail_at.append(index)
-        else:
-            tails[low] = value
-            tail_at[low] = index
-        previous[index] = tail_at[low - 1] if low else -1
-    found = []
-    index = tail_at[-1] if tail_at else -1
-    while index >= 0:
-        found.append(new[index])
-        index = previous[index]
-    return found[::-1]
 
 
 def _values(changes: list[MappingChange], path: str, old: Any, new: Any) -> None:
