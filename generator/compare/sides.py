@@ -31,6 +31,7 @@ from torch.ao.quantization.backend_config import BackendConfig
 from .. import user_code
 from ..errors import SpecError
 from ..formatting import build_module
+from ..jobs import regenerate_command
 from ..loader import load_backend
 from ..model import Backend
 from ..user_code import running_user_code
@@ -124,8 +125,8 @@ def _spec_side(spec: str | Path, label: str, kind: str, rename: tuple[str, str] 
         if rename:
             lines = [line.replace(*rename) for line in lines]
         raise SideError(lines) from None
-    command = f"python -m generator {backend.files[0].display_path}"
-    source = build_module(backend, command)
+    # Built as a plain run generates it: the same header, so the same module.
+    source = build_module(backend, regenerate_command(backend.files[0].display_path, None))
     return load_generated(backend, source, label, kind, rename)
 
 

@@ -16,6 +16,9 @@ from typing import Any
 import tomlkit
 from tomlkit.items import Array, InlineTable, Table
 
+from .. import __version__
+from ..header import TOOL_NAME
+
 EXTRACTED_MARK = "# Extracted by backendconfig-gen"
 
 
@@ -49,6 +52,19 @@ class SpecParts:
     uses: list[Use] = field(default_factory=list)
     extends: str | None = None
     overrides: list[dict[str, Any]] = field(default_factory=list)
+
+
+def extracted_header(label: str, torch_release: str, what: str, commands: list[str], *notes: str) -> list[str]:
+    """The comment an extracted spec starts with: where it came from, and the
+    commands (``SPEC`` standing for its path) that generate its module and confirm
+    it builds the same ``what``; run through the console script, which works in
+    any repository (python -m generator may run a repository's own generator.py)."""
+    return [
+        f"{EXTRACTED_MARK[2:]} {__version__} (torch {torch_release}) from {label}",
+        f"Edit it as any spec. Generate its module, then confirm that it builds the same {what}:",
+        *(f"  {TOOL_NAME} {command}" for command in commands),
+        *notes,
+    ]
 
 
 def is_extracted(content: bytes) -> bool:

@@ -20,11 +20,9 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..checks import DEFAULT_ROOTS, is_identifier
 from ..compare.describe import describe_pattern_config
 from ..compare.sides import installed_torch
-from ..header import TOOL_NAME
 from ..loader import BACKEND_NAME
 from ..names import ALIASES, FIXED_NAMES, HELPER_NAMES
 from ..sources import BUILTIN_PREFIX
@@ -33,7 +31,7 @@ from .bases import NEAREST, NO_BASE, Base, builtin_base, kept_prefix, load_base,
 from .callables import Namer
 from .cover import Cover, Covered
 from .delta import Delta, DeltaParts
-from .document import EXTRACTED_MARK, SpecParts, spec_text
+from .document import SpecParts, extracted_header, spec_text
 from .dtypes import DTypeNames, config_table, constraints_table, identifier_prefix, inline_single_use, model_config, value_of
 from .faithful import mismatch
 from .groups import shared_catalog
@@ -267,12 +265,7 @@ class Extractor:
 
     def header(self) -> list[str]:
         label = self.target.label
-        return [
-            f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from {label}",
-            "Edit it as any spec. Generate its module, then confirm that it builds the same config:",
-            f"  {TOOL_NAME} {self.spec_display}",
-            f"  {TOOL_NAME} diff {self.spec_display} {label}",
-        ]
+        return extracted_header(label, installed_torch(), "config", [self.spec_display, f"diff {self.spec_display} {label}"])
 
 
 def _named_constraints(configs: list[Any]) -> list[Any]:

@@ -6,14 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from .. import __version__
 from ..compare.mapping_compare import contents
 from ..compare.mapping_describe import describe_qconfig_mapping
 from ..compare.mapping_sides import MappingError, check_mapping
 from ..compare.sides import installed_torch
 from ..text import count
 from ..user_code import doing
-from .document import EXTRACTED_MARK
+from .document import extracted_header
 from .live import Called, ExtractError
 from .mapping_catalog import mapping_catalog
 from .mapping_spec import MappingSpecWriter, mapping_name, mapping_spec_text
@@ -44,14 +43,9 @@ def extract_mapping(called: Called, task: dict[str, Any]) -> dict[str, Any]:
         "op_groups": [],
     }
     spec = task["spec_display"]
-    header = [
-        f"{EXTRACTED_MARK[2:]} {__version__} (torch {installed_torch()}) from {label}",
-        "Edit it as any spec. Generate its module, then confirm that it builds the same mapping:",
-        f"  python -m generator {spec}",
-        f"  python -m generator --verify {spec}",
-        "No patterns: the backend config it also defines is empty.",
-    ]
-    text = mapping_spec_text(header, backend, writer, name, table)
+    lines = extracted_header(label, installed_torch(), "mapping", [spec, f"--verify {spec}"],
+                   "No patterns: the backend config it also defines is empty.")
+    text = mapping_spec_text(lines, backend, writer, name, table)
     reused = count(len(writer.reused), "catalog name")
     own = count(len(writer.tables), "definition")
     summary = f"qconfig mapping {name!r} ({contents(mapping)}): {reused} reused, {own} of its own"
