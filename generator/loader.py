@@ -269,7 +269,8 @@ class Loader:
         entries = self.pattern_entries(chain, expander)
         output = spec.doc.location.directory / text.get("output", "")  # missing: reported, and no backend is built
         includes = [inc for s in reversed(chain) for inc in s.includes]
-        base = self.files(chain, output)[1].display_path if len(chain) > 1 else None
+        files = self.files(chain, output)
+        base = files[1].display_path if len(chain) > 1 else None  # the spec it extends, as the header names it
         mappings = read_qconfig_mappings(check, [s.doc for s in reversed(chain)], includes, self.catalog.incomplete, base)
         if self.reporter:
             return None
@@ -283,7 +284,7 @@ class Loader:
         backend = Backend(
             name=text["name"],
             getter=text["getter"],
-            doc=text.get("doc", self.default_doc(text["name"], chain, output)),
+            doc=text["doc"] if "doc" in text else _default_doc(text["name"], base),
             torch_version=text["torch_version"],
             torch_getter=torch_getter,
             default_output=output.as_posix(),
@@ -292,7 +293,7 @@ class Loader:
             fusers=tuple(fusers.values()),
             pattern_configs=pattern_configs,
             shadowed=shadowed,
-            files=self.files(chain, output),
+            files=files,
             allowed_roots=self.checker.roots[len(DEFAULT_ROOTS) :],
             qconfig_mappings=mappings,
         )
@@ -369,15 +370,15 @@ class Loader:
                 uses.extend(OpGroupUse(doc, use, key_path("backend.op_groups", index)) for index, use in enumerate(own))
         return [entry for use in uses for entry in use.expanded(expander)]
 
-    def default_doc(self, name: str, chain: list[_Spec], output: Path) -> str:
-        if len(chain) == 1:
-            return f"Return the BackendConfig for the {name!r} backend."
-        base = self.files(chain, output)[1].display_path
-        return f"Return the BackendConfig {name!r}, customized from {base}."
-
     def files(self, chain: list[_Spec], output: Path) -> tuple[SpecFile, ...]:
         """The inputs, as the header names them (see inputs.py)."""
         return spec_files([(spec.doc, [(i.location, i.content) for i in spec.includes]) for spec in chain], output)
+
+
+def _default_doc(name: str, base: str | None) -> str:
+    if base is None:
+        return f"Return the BackendConfig for the {name!r} backend."
+    return f"Return the BackendConfig {name!r}, customized from {base}."
 
 
 def _chain(spec: _Spec) -> list[_Spec]:

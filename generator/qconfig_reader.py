@@ -45,7 +45,6 @@ ORDER_KEYS = ("module_name", "object", "index", "qconfig")
 # Object type entries all the group uses of a spec expand to, at most (torch's
 # default mappings have 23 each).
 MAX_OBJECT_TYPE_ENTRIES = 100_000
-_UNSET: Any = object()
 
 
 @dataclass
@@ -103,7 +102,7 @@ class MappingReader:
                 base = drafts.get(name)
                 draft = base if base is not None else _Draft(name, Origin(doc.name, key))
                 draft.changed = draft.inherited
-                self.table(doc, table, key, draft, inherited=base is not None)
+                self.table(doc, table, key, draft)
                 drafts[name] = draft
         return tuple(self.finish(draft, customized_from if draft.inherited else None) for draft in drafts.values())
 
@@ -130,7 +129,7 @@ class MappingReader:
 
     # -- one table -------------------------------------------------------------
 
-    def table(self, doc: Document, table: dict[str, Any], key: str, draft: _Draft, inherited: bool) -> None:
+    def table(self, doc: Document, table: dict[str, Any], key: str, draft: _Draft) -> None:
         check = self.checker
         check.check_keys(doc, table, key, MAPPING_KEYS)
         if "doc" in table:
@@ -149,7 +148,7 @@ class MappingReader:
             found = self.catalog.qconfig(doc, table["global"], f"{key}.global")
             draft.global_qconfig = None if found is INVALID else found
         if "remove_object_types" in table:
-            self.remove_object_types(doc, table["remove_object_types"], f"{key}.remove_object_types", draft, inherited)
+            self.remove_object_types(doc, table["remove_object_types"], f"{key}.remove_object_types", draft)
         set_here: dict[Any, str] = {}
         if "object_types" in table:
             self.object_types(doc, table["object_types"], f"{key}.object_types", draft, set_here)
@@ -199,8 +198,8 @@ class MappingReader:
 
     # -- object types ------------------------------------------------------------
 
-    def remove_object_types(self, doc: Document, value: Any, key: str, draft: _Draft, inherited: bool) -> None:
-        if not inherited:
+    def remove_object_types(self, doc: Document, value: Any, key: str, draft: _Draft) -> None:
+        if not draft.inherited:
             self.checker.problem(doc, key, f"qconfig mapping {draft.name!r} is not defined by a spec this one extends; only an inherited mapping can remove object types")
             return
         if not self.checker.check_type(doc, value, list, key):

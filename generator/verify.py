@@ -29,6 +29,7 @@ from .verify_mappings import (
     EXIT_SAME,
     Verdicts,
     mapping_items,
+    print_wrapped,
     report_mappings,
 )
 
@@ -162,11 +163,11 @@ def _report_config(job: Job, answer: dict, tally: Tally, several: bool) -> int:
             f"{spec} (torch_version {backend.torch_version}): same as {getter}() of the installed torch "
             f"{release}: {patterns} pattern configs, every field equal"
         )
-        print(*(printable(line) for line in wrapped(same)), sep="\n")
+        print_wrapped(same)
         if notes and several:
             tally.outdated.append(spec)
         for note in notes if not several else ():
-            print(*(printable(line) for line in wrapped(f"note: {note}")), sep="\n")
+            print_wrapped(f"note: {note}")
         return EXIT_SAME
     tally.different += 1
     print(text_report(comparison, notes), end="")

@@ -74,23 +74,24 @@ def report_mappings(backend: Backend, spec: str, answer: dict, tally: Verdicts) 
             continue
         ours = decode_mapping(item.get("ours"))
         if mapping.torch_getter is None:
-            _print(f"qconfig mapping {mapping.name}: {contents(ours)}; no torch_getter to compare with")
+            print_wrapped(f"qconfig mapping {mapping.name}: {contents(ours)}; no torch_getter to compare with")
             tally.not_compared += 1
             continue
         theirs = decode_mapping(item.get("torch"))
         changes = diff_mappings(ours, theirs)  # as for the backend config: OLD the spec, NEW torch's
         call = torch_call(mapping.torch_getter, mapping.torch_arguments)
         if not changes:
-            _print(f"qconfig mapping {mapping.name}: same as {call}: {contents(ours)}, every entry equal")
+            print_wrapped(f"qconfig mapping {mapping.name}: same as {call}: {contents(ours)}, every entry equal")
             tally.equal += 1
             continue
-        _print(f"qconfig mapping {mapping.name}: differs from {call} ({count(len(changes), 'change')}, the spec's -> torch's):")
+        print_wrapped(f"qconfig mapping {mapping.name}: differs from {call} ({count(len(changes), 'change')}, the spec's -> torch's):")
         for change in changes:
-            _print(f"      {change}")
+            print_wrapped(f"      {change}")
         tally.different += 1
         status = max(status, EXIT_DIFFERENT)
     return status
 
 
-def _print(line: str) -> None:
+def print_wrapped(line: str) -> None:
+    """One report line, wrapped at 120 columns, escaped for the terminal."""
     print(*(printable(part) for part in wrapped(line)), sep="\n")

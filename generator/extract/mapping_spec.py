@@ -28,6 +28,7 @@ from ..compare.mapping_description import (
     Constructor,
     MappingDescription,
     Method,
+    QCONFIG_TYPE,
     QConfigValue,
     Ref,
     TorchName,
@@ -39,7 +40,6 @@ from .document import toml_value
 from .live import ExtractError
 from .mapping_catalog import CATALOG_INCLUDE, CatalogGroup, MappingCatalog, identity
 
-_QCONFIG_TYPE = "torch.ao.quantization.qconfig.QConfig"
 
 
 def mapping_name(function_name: str) -> str:
@@ -84,7 +84,7 @@ class MappingSpecWriter:
         named = self.catalog_name(value)
         if named is not None:
             return named
-        if not isinstance(value, QConfigValue) or value.type != _QCONFIG_TYPE:
+        if not isinstance(value, QConfigValue) or value.type != QCONFIG_TYPE:
             raise ExtractError(f"{self.label}: {where}: {show(value)}: expected a QConfig(activation, weight) or None")
         key = identity(value)
         if key not in self.own:
