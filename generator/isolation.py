@@ -45,9 +45,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from .child_limits import DEFAULT_MEMORY_LIMIT_MB, DEFAULT_TIMEOUT, Limits
+from .child_limits import Limits
 from .child_process import MAX_ANSWER_BYTES, ProcessEnd, run_process
 from .text import printable
+
 
 @dataclass(frozen=True)
 class Failure:

@@ -38,18 +38,22 @@ def wrapped_string_literal(text: str, column: int) -> str:
     return " ".join(string_literal(piece) for piece in pieces)
 
 
-def docstring(text: str, indent: int = 4) -> str:
-    """A string literal for a docstring: triple-quoted when that is safe (wrapped to
-    fit LINE_LENGTH columns), else repr."""
-    if not (text.isprintable() and '"' not in text and "\\" not in text) or text != text.strip():
+def docstring(*paragraphs: str, indent: int = 4) -> str:
+    """A string literal for a docstring of ``paragraphs``: triple-quoted when that is
+    safe (each paragraph wrapped to fit LINE_LENGTH columns, a blank line between),
+    else repr."""
+    text = "\n\n".join(paragraphs)
+    if not all(p.isprintable() and '"' not in p and "\\" not in p and p == p.strip() for p in paragraphs):
         return repr(text)
-    if indent + len(text) + 6 <= LINE_LENGTH:
+    if len(paragraphs) == 1 and indent + len(text) + 6 <= LINE_LENGTH:
         return f'"""{text}"""'
     # Room for both quotes on every line: black may move the closing quotes up onto
     # the last line even past its line length (an 80-character line became 90).
-    lines = textwrap.wrap(text, width=LINE_LENGTH - indent - 6, break_long_words=False, break_on_hyphens=False)
-    body = ("\n" + " " * indent).join(lines)
-    return f'"""{body}\n{" " * indent}"""'
+    width = LINE_LENGTH - indent - 6
+    pad = " " * indent
+    wrapped = [textwrap.wrap(p, width=width, break_long_words=False, break_on_hyphens=False) for p in paragraphs]
+    body = f"\n\n{pad}".join(f"\n{pad}".join(lines) for lines in wrapped)
+    return f'"""{body}\n{pad}"""'
 
 
 def comment_text(text: str) -> str:

@@ -30,7 +30,7 @@ from .pattern_edits import PatternEdits
 from .qconfig_catalog import CATALOG_KEYS
 from .qconfig_model import module_names
 from .qconfig_reader import SPEC_MAPPING_KEYS, read_qconfig_mappings
-from .sources import MAX_TOTAL_BYTES, Document, Location, display_base, locate, read_document
+from .sources import MAX_TOTAL_BYTES, Document, Location, locate, read_document
 from .suggest import one_of
 from .text import shown
 

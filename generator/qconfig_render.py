@@ -8,10 +8,9 @@ write them. The template (qconfig_mapping.py.j2) only lays a getter out.
 
 from __future__ import annotations
 
-import textwrap
 from dataclasses import dataclass
 
-from .literals import LINE_LENGTH, docstring, number_literal, string_literal
+from .literals import docstring, number_literal, string_literal
 from .model import Backend, Symbol
 from .names import QCONFIG_NAMES, ImportPlan
 from .qconfig_model import (
@@ -23,6 +22,7 @@ from .qconfig_model import (
     TorchConstant,
     module_constants,
 )
+from .text import call_text
 
 MAPPING_TEMPLATE = "qconfig_mapping.py.j2"
 CONSTRUCTORS_COMMENT = "Observer and fake-quantize constructors of the QConfigMappings."
@@ -123,12 +123,4 @@ def _docstring(mapping: QConfigMappingDef) -> str:
     between words, so that a long dotted name stands alone on its line)."""
     if mapping.torch_getter is None:
         return docstring(mapping.doc)
-    arguments = ", ".join(f"{word}={value!r}" for word, value in mapping.torch_arguments)
-    mirrors = f"Mirrors {mapping.torch_getter}({arguments})."
-    text = f"{mapping.doc}\n\n{mirrors}"
-    if not (mapping.doc.isprintable() and mirrors.isprintable() and '"' not in text and "\\" not in text) or mapping.doc != mapping.doc.strip():
-        return repr(text)
-    width = LINE_LENGTH - 4 - 6  # indented, and room for both quotes (see literals.docstring)
-    paragraphs = [textwrap.wrap(paragraph, width=width, break_long_words=False, break_on_hyphens=False) for paragraph in (mapping.doc, mirrors)]
-    body = "\n\n    ".join("\n    ".join(lines) for lines in paragraphs)
-    return f'"""{body}\n    """'
+    return docstring(mapping.doc, f"Mirrors {call_text(mapping.torch_getter, mapping.torch_arguments)}.")

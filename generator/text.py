@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shlex
+from collections.abc import Iterable
 
 
 def printable(text: str) -> str:
@@ -17,6 +18,12 @@ def shown(value: object, limit: int = 80) -> str:
     """A value quoted for an error message, cut short if long."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def call_text(function: str, arguments: Iterable[tuple[str, object]]) -> str:
+    """``function(word=value, ...)``, values as Python writes them: a call as a
+    reader would type it."""
+    return f"{function}({', '.join(f'{word}={value!r}' for word, value in arguments)})"
 
 
 def count(number: int, noun: str) -> str:

@@ -17,7 +17,7 @@ from .compare.mapping_compare import contents, decode_mapping
 from .compare.mapping_differ import diff_mappings
 from .compare.text_report import wrapped
 from .model import Backend
-from .text import count, printable
+from .text import call_text, count, printable
 
 EXIT_SAME = 0
 EXIT_DIFFERENT = 1
@@ -52,10 +52,6 @@ def mapping_items(backend: Backend) -> list[dict[str, Any]]:
     ]
 
 
-def torch_call(path: str, arguments: tuple[tuple[str, Any], ...]) -> str:
-    return f"{path}({', '.join(f'{word}={value!r}' for word, value in arguments)})"
-
-
 def report_mappings(backend: Backend, spec: str, answer: dict, tally: Verdicts) -> int:
     """Print one verdict per mapping of the spec; the exit status they give."""
     found = isolation.answer_field(answer, "mappings", list)
@@ -79,7 +75,7 @@ def report_mappings(backend: Backend, spec: str, answer: dict, tally: Verdicts) 
             continue
         theirs = decode_mapping(item.get("torch"))
         changes = diff_mappings(ours, theirs)  # as for the backend config: OLD the spec, NEW torch's
-        call = torch_call(mapping.torch_getter, mapping.torch_arguments)
+        call = call_text(mapping.torch_getter, mapping.torch_arguments)
         if not changes:
             print_wrapped(f"qconfig mapping {mapping.name}: same as {call}: {contents(ours)}, every entry equal")
             tally.equal += 1

@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 import backends
-from conftest import REPO, run_generator
+from conftest import REPO
 from generator.cli import main as generator_main
 from generator.compare.differ import compare
 from generator.compare.sides import describe_sides, load_function_side, load_generated

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import backends
 import pytest
-from conftest import REPO, run_generator
+from conftest import REPO
 
 from generator.cli import main as generator_main
 from generator.compare.differ import compare

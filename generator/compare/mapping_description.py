@@ -21,6 +21,7 @@ everything else as a one-key object naming its kind.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any, Union
@@ -139,6 +140,13 @@ def from_json(data: dict[str, Any]) -> MappingDescription:
 def value_json(value: Any) -> Any:
     """One value as JSON data (also the differ's strict identity of a value)."""
     return _value(value)
+
+
+def value_key(value: Any) -> str:
+    """A value (or a tuple of them: an entry's key) as a dict key: equal values,
+    equal keys, types kept (``True`` is not ``1``, ``1`` is not ``1.0``)."""
+    data = [_value(part) for part in value] if isinstance(value, tuple) else _value(value)
+    return json.dumps(data, sort_keys=True)
 
 
 def _value(value: Any) -> Any:

@@ -10,11 +10,10 @@ are compared).
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from typing import Any
 
-from .mapping_description import SECTIONS, Constructor, MappingDescription, QConfigValue, show, show_key, value_json
+from .mapping_description import SECTIONS, Constructor, MappingDescription, QConfigValue, show, show_key, value_key
 from .order import kept_in_order
 
 ABSENT = "(absent)"
@@ -56,7 +55,7 @@ class _Absent:
 def _same(old: Any, new: Any) -> bool:
     if old is _Absent or new is _Absent:
         return old is new
-    return json.dumps(value_json(old), sort_keys=True) == json.dumps(value_json(new), sort_keys=True)
+    return value_key(old) == value_key(new)
 
 
 def _text(value: Any) -> str:
@@ -64,8 +63,8 @@ def _text(value: Any) -> str:
 
 
 def _section(changes: list[MappingChange], section: str, old: tuple[tuple[Any, Any], ...], new: tuple[tuple[Any, Any], ...]) -> None:
-    old_keys = [_identity(key) for key, _ in old]
-    new_keys = [_identity(key) for key, _ in new]
+    old_keys = [value_key(key) for key, _ in old]
+    new_keys = [value_key(key) for key, _ in new]
     old_by_key = {identity: (position, key, value) for position, (identity, (key, value)) in enumerate(zip(old_keys, old))}
     new_by_key = {identity: (position, key, value) for position, (identity, (key, value)) in enumerate(zip(new_keys, new))}
     for identity in old_keys:
@@ -85,10 +84,6 @@ def _section(changes: list[MappingChange], section: str, old: tuple[tuple[Any, A
     for identity in common_new:
         _, key, new_value = new_by_key[identity]
         _values(changes, show_key(section, key), old_by_key[identity][2], new_value)
-
-
-def _identity(key: Any) -> str:
-    return json.dumps(value_json(key) if not isinstance(key, tuple) else [value_json(part) for part in key], sort_keys=True)
 
 
 def _values(changes: list[MappingChange], path: str, old: Any, new: Any) -> None:

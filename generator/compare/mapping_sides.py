@@ -19,6 +19,7 @@ from typing import Any, Callable, Iterator
 
 from torch.ao.quantization import QConfigMapping
 
+from ..text import call_text
 from ..user_code import doing, running_user_code
 from .mapping_describe import describe_qconfig_mapping
 from .mapping_description import to_json
@@ -44,7 +45,7 @@ def returns_mapping(value: Any) -> bool:
 
 def call_mapping_getter(function: Callable[..., Any], name: str, label: str, arguments: dict[str, Any] | None = None) -> Any:
     """``function(**arguments)``, checked to be a usable QConfigMapping (check_mapping)."""
-    call = f"{name}({', '.join(f'{word}={value!r}' for word, value in (arguments or {}).items())})"
+    call = call_text(name, (arguments or {}).items())
     try:
         with running_user_code(f"calling {call}"):
             mapping = function(**(arguments or {}))

@@ -12,7 +12,7 @@ from ..child_limits import add_limit_options, limits_of
 from ..invocation import HelpFormatter, examples, invoked_as
 from ..output import OutputError, read_output, write_output
 from ..sources import ROOT_MARKERS, display_base, display_path, project_root
-from ..text import count, printable
+from ..text import printable
 from .document import is_extracted
 
 EXIT_WRITTEN = 0

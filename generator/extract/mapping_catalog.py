@@ -12,7 +12,6 @@ the same object names as the mapping being extracted (one PublicNames for both).
 from __future__ import annotations
 
 import functools
-import json
 import tempfile
 import tomllib
 from dataclasses import dataclass
@@ -23,7 +22,7 @@ import tomlkit
 
 from ..compare.generated_source import run_generated_source
 from ..compare.mapping_describe import describe_qconfig_mapping
-from ..compare.mapping_description import Method, Ref, value_json
+from ..compare.mapping_description import Method, Ref, value_key
 from ..compare.public_names import PublicNames
 from ..formatting import build_module
 from ..loader import load_backend
@@ -32,11 +31,6 @@ from ..qconfig_catalog import PLACEHOLDER
 
 CATALOG_INCLUDE = "builtin:qconfigs/common.toml"
 _STAND_IN = "torch.ao.quantization.observer.NoopObserver"
-
-
-def identity(value: Any) -> str:
-    """A description value as a key: equal values, equal keys (types kept)."""
-    return json.dumps(value_json(value), sort_keys=True)
 
 
 @dataclass(frozen=True)
@@ -83,13 +77,13 @@ def mapping_catalog() -> MappingCatalog:
     found: dict[str, tuple[str, ...]] = {}
     for module_name, qconfig in described.module_names:
         kind, _, name = module_name.partition(".")
-        key = identity(qconfig if kind == "qconfig" else qconfig.activation)
+        key = value_key(qconfig if kind == "qconfig" else qconfig.activation)
         found[key] = (*found.get(key, ()), name)
-    stand_ins = {identity(_stand_in_description(placeholder, names)): f"{{{placeholder}}}" for p in groups.values() for placeholder in p}
+    stand_ins = {value_key(_stand_in_description(placeholder, names)): f"{{{placeholder}}}" for p in groups.values() for placeholder in p}
     catalog_groups = []
     for name in groups:
         mapping = describe_qconfig_mapping(getattr(run.module, f"get_group_{name}_qconfig_mapping")(), names)
-        entries = tuple((key, None if qconfig is None else stand_ins.get(identity(qconfig)) or found[identity(qconfig)][0])
+        entries = tuple((key, None if qconfig is None else stand_ins.get(value_key(qconfig)) or found[value_key(qconfig)][0])
                         for key, qconfig in mapping.object_types)
         catalog_groups.append(CatalogGroup(name, entries))
     return MappingCatalog(found, tuple(catalog_groups), names)

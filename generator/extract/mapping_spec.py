@@ -34,11 +34,12 @@ from ..compare.mapping_description import (
     TorchName,
     show,
     show_key,
+    value_key,
 )
 from ..qconfig_model import KEYWORD_KINDS, NONE
 from .document import toml_value
 from .live import ExtractError
-from .mapping_catalog import CATALOG_INCLUDE, CatalogGroup, MappingCatalog, identity
+from .mapping_catalog import CATALOG_INCLUDE, CatalogGroup, MappingCatalog
 
 
 
@@ -61,7 +62,7 @@ class MappingSpecWriter:
     # -- names ---------------------------------------------------------------------
 
     def catalog_name(self, value: Any) -> str | None:
-        names = self.catalog.names.get(identity(value), ())
+        names = self.catalog.names.get(value_key(value), ())
         preferred = [name for name in names if name.startswith(f"{self.name}_")]
         chosen = (preferred or list(names) or [None])[0]
         if chosen is not None:
@@ -86,7 +87,7 @@ class MappingSpecWriter:
             return named
         if not isinstance(value, QConfigValue) or value.type != QCONFIG_TYPE:
             raise ExtractError(f"{self.label}: {where}: {show(value)}: expected a QConfig(activation, weight) or None")
-        key = identity(value)
+        key = value_key(value)
         if key not in self.own:
             table = {"activation": self.constructor(value.activation, f"{where}.activation"), "weight": self.constructor(value.weight, f"{where}.weight")}
             self.own[key] = self._define("qconfigs", "qconfig", table)
@@ -106,7 +107,7 @@ class MappingSpecWriter:
         table = {"class": func, "with_args": {word: self.keyword(word, item, f"{where}.with_args.{word}") for word, item in value.keywords}}
         if not named:
             return table
-        key = identity(value)
+        key = value_key(value)
         if key not in self.own:
             self.own[key] = self._define("observers", "observer", table)
         return self.own[key]
@@ -158,14 +159,14 @@ class MappingSpecWriter:
                 continue
             bound: dict[str, Any] = {}
             for (key, value), (object_type, setting) in zip(run, group.entries):
-                if identity(key) != identity(object_type):
+                if value_key(key) != value_key(object_type):
                     break
                 if setting is None or not setting.startswith("{"):
-                    if (value is None) != (setting is None) or value is not None and setting not in self.catalog.names.get(identity(value), ()):
+                    if (value is None) != (setting is None) or value is not None and setting not in self.catalog.names.get(value_key(value), ()):
                         break
                     continue
                 placeholder = setting[1:-1]
-                if placeholder in bound and identity(bound[placeholder]) != identity(value):
+                if placeholder in bound and value_key(bound[placeholder]) != value_key(value):
                     break
                 bound.setdefault(placeholder, value)
             else:
