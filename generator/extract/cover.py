@@ -35,7 +35,6 @@ class Covered:
     uses: list[Use] = field(default_factory=list)
     own: list[OwnGroup] = field(default_factory=list)
     files: list[str] = field(default_factory=list)  # catalog files the shared uses need
-    counts: list[tuple[str, int]] = field(default_factory=list)  # (group, patterns) per use
     shared_uses: int = 0
 
 
@@ -62,13 +61,11 @@ class Cover:
             if pending:
                 found.own.append(self.own_group(pending))
                 found.uses.append(self.own_use(found.own[-1], pending))
-                found.counts.append((found.own[-1].name, len(pending)))
                 pending = []
             if isinstance(run, int):
                 pending.append(run)
             elif run is not None:
                 found.uses.append(self.group_use(run))
-                found.counts.append((run.variant.group.name, run.count))
                 found.shared_uses += 1
                 if run.variant.file not in found.files:
                     found.files.append(run.variant.file)

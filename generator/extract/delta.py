@@ -51,13 +51,12 @@ class DeltaParts:
 
 class Delta:
     def __init__(self, base: Base, items: list[tuple[Any, Any]], patterns: list[LivePattern], cover: Cover,
-                 dtypes: DTypeNames, where: Any, whole_groups: bool = True):
+                 dtypes: DTypeNames, whole_groups: bool = True):
         self.base = base
         self.items = items
         self.patterns = patterns
         self.cover = cover
         self.dtypes = dtypes
-        self.where = where  # index -> "configs[i] (pattern)", for messages
         self.whole_groups = whole_groups  # remove whole op groups by name where possible
 
     def compute(self) -> DeltaParts:
@@ -166,7 +165,7 @@ class Delta:
         table: dict[str, Any] = dict(reference) if isinstance(reference, dict) and "pattern_complex_format" in reference else {"pattern": reference}
         if differing:
             key, pattern_config = self.items[index]
-            entry = entry_table(pattern_config, key, self.where(index), self.cover.namer)
+            entry = entry_table(pattern_config, key, self.cover.where(index), self.cover.namer)
             unset = []
             for name in differing:
                 if name in entry:
@@ -176,7 +175,7 @@ class Delta:
                 elif name in UNSETTABLE and is_unset(ours.get(name)):
                     unset.append(name)
                 else:
-                    raise ExtractError(f"{self.where(index)}: {name} differs from {self.base.reference}'s, which the spec format cannot say")
+                    raise ExtractError(f"{self.cover.where(index)}: {name} differs from {self.base.reference}'s, which the spec format cannot say")
             if unset:
                 table["unset"] = unset
         if configs_differ:

@@ -48,14 +48,10 @@ MIN_COVER_LINES = 13
 
 @dataclass(frozen=True)
 class Extraction:
-    target: Target
     text: str  # the spec
     warnings: tuple[str, ...]
-    uses: tuple[tuple[str, int], ...]  # each op group use the spec adds: (group, patterns), in order
     shared_groups: int  # uses of shared op groups
     explicit_patterns: int
-    dtype_configs: tuple[str, ...]  # declared by the spec itself
-    base: str | None = None  # what it extends
     summary: str = ""  # one line: what the spec says
 
 
@@ -169,12 +165,13 @@ class Extractor:
             own_groups=covered.own,
             uses=covered.uses,
         )
+        extraction = self.extraction(parts, namer, covered, "")
         summary = (
-            f"{count(len(self.patterns), 'pattern')}: {count(covered.shared_uses, 'use')} of shared op groups"
-            f", {count(sum(len(g.entries) for g in covered.own), 'explicit pattern')} in {count(len(covered.own), 'op group')} of the spec's own, "
+            f"{count(len(self.patterns), 'pattern')}: {count(extraction.shared_groups, 'use')} of shared op groups"
+            f", {count(extraction.explicit_patterns, 'explicit pattern')} in {count(len(covered.own), 'op group')} of the spec's own, "
             f"{count(len(dtypes.by_value), 'dtype config')}"
         )
-        return self.extraction(parts, namer, covered, dtypes, None, summary)
+        return replace(extraction, summary=summary)
 
     def delta_spec(self, base: Base, whole_groups: bool) -> Extraction:
         backend = base.backend
@@ -184,7 +181,7 @@ class Extractor:
         for config in backend.dtype_configs:
             if config.base is None:
                 dtypes.existing.setdefault(value_of(config), config)
-        delta = Delta(base, self.items, self.patterns, cover, dtypes, lambda index: self.where(index, namer), whole_groups).compute()
+        delta = Delta(base, self.items, self.patterns, cover, dtypes, whole_groups).compute()
         groups = set(base.loader.catalog.op_groups)
         needed = {use.table["name"] for use in delta.tail.uses} - {g.name for g in delta.tail.own} - groups
         include = [ref for ref in dict.fromkeys(self.shared.files.values()) if ref in delta.tail.files and any(self.shared.files[n] == ref for n in needed)]
@@ -206,18 +203,14 @@ class Extractor:
             extends=base.extends(self.spec_dir),
             overrides=delta.overrides,
         )
-        return self.extraction(parts, namer, delta.tail, dtypes, base, self.delta_summary(base, delta))
+        return self.extraction(parts, namer, delta.tail, self.delta_summary(base, delta))
 
-    def extraction(self, parts: SpecParts, namer: Namer, covered: Covered, dtypes: DTypeNames, base: Base | None, summary: str) -> Extraction:
+    def extraction(self, parts: SpecParts, namer: Namer, covered: Covered, summary: str) -> Extraction:
         return Extraction(
-            self.target,
             spec_text(parts),
             tuple(namer.warnings),
-            tuple(covered.counts),
             covered.shared_uses,
             sum(len(group.entries) for group in covered.own),
-            tuple(name for name, _ in parts.dtype_configs),
-            None if base is None else parts.extends,
             summary,
         )
 
