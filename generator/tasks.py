@@ -56,13 +56,15 @@ def diff(task: dict) -> Iterator[Any]:
         yield {"errors": errors}
         return
     from .compare.codec import encode
-    from .compare.mapping_sides import shared_names, side_answer
+    from .compare.mapping_sides import side_answer
+    from .compare.public_names import PublicNames
     from .compare.sides import describe_sides, installed_torch
 
     configs = all(side.config is not None for side in sides)
+    names = PublicNames.preferring(*(side.named for side in sides))  # one naming for configs and mappings
     yield {
-        "descriptions": [encode(side) for side in describe_sides(*sides)] if configs else None,
-        "sides": [side_answer(side, shared_names(*(side.named for side in sides))) for side in sides],
+        "descriptions": [encode(side) for side in describe_sides(*sides, names=names)] if configs else None,
+        "sides": [side_answer(side, names) for side in sides],
         "torch": installed_torch(),
     }
 

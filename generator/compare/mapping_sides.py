@@ -112,17 +112,6 @@ def _shown(constructor: Any) -> str:
     return f"{name}.with_args" if partial is not None else name
 
 
-def shared_names(*named: dict[str, Any]) -> PublicNames:
-    """Names for the objects of one comparison: the paths the sides' own code uses
-    (the first side's first), else torch's public paths; so that both sides name
-    an object alike."""
-    names = PublicNames()
-    for side in named:
-        for path, value in side.items():
-            names.prefer(value, path)
-    return names
-
-
 def describe_mappings(mappings: tuple[tuple[str, Any], ...], names: PublicNames, label: str) -> list[list[Any]]:
     """``[[getter, description as JSON], ...]``."""
     described = []
@@ -168,10 +157,11 @@ def verify_mappings(ours: Any, mappings: list[dict[str, Any]]) -> Iterator[dict[
     "torch": description}``, or ``{"name", "errors": [line]}`` when torch's function
     cannot be called."""
     built = dict(ours.mappings)
+    names = PublicNames.preferring(ours.named)
     for mapping in mappings:
         name, getter = mapping["name"], mapping["torch_getter"]
         if getter is None:
-            ((_, description),) = describe_mappings(((name, built[mapping["getter"]]),), shared_names(ours.named), ours.source)
+            ((_, description),) = describe_mappings(((name, built[mapping["getter"]]),), names, ours.source)
             yield {"name": name, "ours": description}
             continue
         with doing("loading it", subject=f"{getter}()"):
@@ -181,5 +171,5 @@ def verify_mappings(ours: Any, mappings: list[dict[str, Any]]) -> Iterator[dict[
                 yield {"name": name, "errors": [str(error)]}
                 continue
         pair = ((name, built[mapping["getter"]]), (name, theirs))
-        (_, ours_described), (_, theirs_described) = describe_mappings(pair, shared_names(ours.named), ours.source)
+        (_, ours_described), (_, theirs_described) = describe_mappings(pair, names, ours.source)
         yield {"name": name, "ours": ours_described, "torch": theirs_described}

@@ -69,6 +69,17 @@ class PublicNames:
     def __init__(self) -> None:
         self._preferred: dict[int, tuple[Any, str]] = {}
 
+    @classmethod
+    def preferring(cls, *named: dict[str, Any]) -> PublicNames:
+        """Names for the objects of one comparison: the paths the sides' own code
+        uses (dotted path -> object; the first side's first), else torch's public
+        paths; so that both sides name an object alike."""
+        names = cls()
+        for side in named:
+            for path, value in side.items():
+                names.prefer(value, path)
+        return names
+
     def prefer(self, value: Any, path: str) -> None:
         """Name ``value`` ``path`` (a public path the side's code uses); the first
         preference for an object wins."""

@@ -80,14 +80,12 @@ class Side:
     mappings: tuple[tuple[str, Any], ...] = ()  # (getter, live QConfigMapping), in the module's order
 
 
-def describe_sides(*sides: Side) -> list[ConfigDescription]:
+def describe_sides(*sides: Side, names: PublicNames | None = None) -> list[ConfigDescription]:
     """Describe sides for one comparison: each object named the same on every side,
     by the first side whose code names it, else by torch's public path (see
-    Note [Naming objects in a comparison] in public_names.py)."""
-    names = PublicNames()
-    for side in sides:
-        for path, value in side.named.items():
-            names.prefer(value, path)
+    Note [Naming objects in a comparison] in public_names.py); ``names``, when the
+    caller names the sides' mappings with them too."""
+    names = names if names is not None else PublicNames.preferring(*(side.named for side in sides))
     described = []
     for side in sides:
         if side.config is None:

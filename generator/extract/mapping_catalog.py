@@ -70,9 +70,7 @@ def mapping_catalog() -> MappingCatalog:
         path.write_text(tomlkit.dumps(spec), encoding="utf-8")
         backend = load_backend(path)
         run = run_generated_source(build_module(backend, "catalog"), "<qconfig catalog>", "qconfig_catalog")
-    names = PublicNames()
-    for dotted, value in run.named.items():
-        names.prefer(value, dotted)
+    names = PublicNames.preferring(run.named)
     described = describe_qconfig_mapping(run.module.get_catalog_qconfig_mapping(), names)
     found: dict[str, tuple[str, ...]] = {}
     for module_name, qconfig in described.module_names:
