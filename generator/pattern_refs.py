@@ -84,6 +84,12 @@ def reference_label(value: Any) -> str:
     return value if isinstance(value, str) else _toml(value)
 
 
+def atom_label(atom: Symbol | MethodName) -> str:
+    """A symbol or tensor method as a message shows it: ``torch.nn.ReLU``,
+    ``{method = "reshape"}`` (as the spec writes it)."""
+    return reference_label(_atom(atom))
+
+
 def unknown_reference(reference: Reference, known: dict[Pattern, str], owner: str) -> str:
     """'<owner> has no pattern X; did you mean Y? expected one of: ...'."""
     return f"{owner} has no pattern {reference.label}; {one_of(list(known.values()), reference.label)}"

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from .checks import Checker, is_identifier, key_path, type_name
-from .model import MethodName, Origin, Symbol
+from .model import MethodName, Origin
 from .qconfig_model import KEYWORD_KINDS, NONE, QSCHEME_NAMES, Constructor, KeywordValue, ObjectType, QConfigDef, TorchConstant
+from .pattern_refs import atom_label
 from .sources import Document
 from .suggest import one_of
 from .text import shown
@@ -268,7 +269,7 @@ class QConfigCatalog:
                 if entry is None:
                     continue
                 if entry.object_type in seen:
-                    check.problem(doc, entry.key, f"{_object_text(entry.object_type)} is already set at {seen[entry.object_type]}; expected each object type once")
+                    check.problem(doc, entry.key, f"{atom_label(entry.object_type)} is already set at {seen[entry.object_type]}; expected each object type once")
                 seen.setdefault(entry.object_type, entry.key)
                 entries.append(entry)
         return None if check.reported > before else ObjectTypeGroup(name, doc, key, tuple(entries))
@@ -293,10 +294,3 @@ class QConfigCatalog:
         if check.reported > before or object_type is None or qconfig is INVALID:
             return None
         return GroupEntry(key, object_type, qconfig)
-
-
-def _object_text(object_type: ObjectType) -> str:
-    return object_type.path if isinstance(object_type, Symbol) else f"{{method = {object_type.name!r}}}"
-
-
-object_text = _object_text

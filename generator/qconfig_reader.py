@@ -20,7 +20,8 @@ from typing import Any
 
 from .checks import Checker, RunningTotal, is_identifier, key_path, type_name
 from .model import MethodName, Origin
-from .qconfig_catalog import INVALID, CATALOG_KEYS, QConfigCatalog, object_text
+from .pattern_refs import atom_label
+from .qconfig_catalog import INVALID, CATALOG_KEYS, QConfigCatalog
 from .qconfig_model import ObjectType, ObjectTypeEntry, QConfigMappingDef, QConfigRef, getter_name
 from .sources import Document
 from .suggest import one_of
@@ -209,8 +210,8 @@ class MappingReader:
             if object_type is None:
                 continue
             if object_type not in draft.object_types:
-                known = [object_text(entry.object_type) for entry in draft.object_types.values()]
-                self.checker.problem(doc, key_path(key, index), f"the inherited mapping sets no object type {object_text(object_type)}; {one_of(known, object_text(object_type))}")
+                known = [atom_label(entry.object_type) for entry in draft.object_types.values()]
+                self.checker.problem(doc, key_path(key, index), f"the inherited mapping sets no object type {atom_label(object_type)}; {one_of(known, atom_label(object_type))}")
                 continue
             del draft.object_types[object_type]
 
@@ -233,7 +234,7 @@ class MappingReader:
         if self.object_types_set.exceeds(1, lambda: self.checker.problem(
                 doc, key, f"the qconfig mappings set more than {MAX_OBJECT_TYPE_ENTRIES} object types; expected fewer group uses")):
             return
-        if not self.once(doc, key, ("object type", entry.object_type), object_text(entry.object_type), set_here):
+        if not self.once(doc, key, ("object type", entry.object_type), atom_label(entry.object_type), set_here):
             return
         draft.object_types[entry.object_type] = entry
 
@@ -315,6 +316,6 @@ class MappingReader:
         if check.reported > before or name is None or object_type is None or qconfig is INVALID:
             return
         order = (name, object_type, index)
-        text = f"({shown(name)}, {object_text(object_type)}, {index})"
+        text = f"({shown(name)}, {atom_label(object_type)}, {index})"
         if self.once(doc, key, ("order", order), text, set_here):
             draft.orders[order] = qconfig

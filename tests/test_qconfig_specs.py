@@ -233,6 +233,10 @@ CASES = [
                               '{ object = "torch.nn.Linear", qconfig = "x86_qconfig" }]\n'),
      ["spec/x86.toml: qconfig_mappings.extra.object_types[1]: torch.nn.Linear is already set at "
       "qconfig_mappings.extra.object_types[0] of this mapping; expected each key once per table"]),
+    ("method_set_twice", append(X86, '[qconfig_mappings.extra]\nobject_types = [{ object = { method = "reshape" }, qconfig = "None" }, '
+                                     '{ object = { method = "reshape" }, qconfig = "x86_qconfig" }]\n'),
+     ['spec/x86.toml: qconfig_mappings.extra.object_types[1]: {method = "reshape"} is already set at '
+      "qconfig_mappings.extra.object_types[0] of this mapping; expected each key once per table"]),
     ("bad_regex", append(X86, "[qconfig_mappings.extra]\nmodule_name_regexes = [{ regex = 'features.(', qconfig = \"None\" }]\n"),
      ["spec/x86.toml: qconfig_mappings.extra.module_name_regexes[0].regex: 'features.(' is not a regular expression "
       "(missing ), unterminated subpattern at position 9)"]),
