@@ -180,7 +180,9 @@ class Checker:
             return None
         return value
 
-    def symbol(self, doc: Document, value: Any, key: str) -> Symbol | None:
+    def symbol(self, doc: Document, value: Any, key: str, private: bool = False) -> Symbol | None:
+        """A dotted path under an allowed root; of torch's, a public one unless
+        ``private`` (a torch function only --verify and the tests call)."""
         if not self.check_type(doc, value, str, key):
             return None
         parts = value.split(".")
@@ -190,7 +192,7 @@ class Checker:
         if parts[0] not in self.roots:
             self.problem(doc, key, f"{shown(value)} starts from {parts[0]!r}; expected a symbol under {', '.join(self.roots)} (list other roots in allowed_roots)")
             return None
-        if parts[0] == "torch" and any(part.startswith("_") for part in parts):
+        if not private and parts[0] == "torch" and any(part.startswith("_") for part in parts):
             self.problem(doc, key, f"{shown(value)} is private to torch; expected the object's public path")
             return None
         return Symbol(value)

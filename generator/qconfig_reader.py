@@ -169,17 +169,9 @@ class MappingReader:
                         add(doc, item, item_key, draft, set_here)
 
     def torch_getter(self, doc: Document, value: Any, key: str) -> str | None:
-        """A dotted path (private parts allowed: only the tests and --verify call it)."""
-        if not self.checker.check_type(doc, value, str, key):
-            return None
-        parts = value.split(".")
-        if len(parts) < 2 or not all(is_identifier(part) for part in parts):
-            self.checker.problem(doc, key, f"{shown(value)} is not a dotted Python name; expected e.g. 'torch.ao.quantization.get_default_qconfig_mapping'")
-            return None
-        if parts[0] not in self.checker.roots:
-            self.checker.problem(doc, key, f"{shown(value)} starts from {parts[0]!r}; expected a function under {', '.join(self.checker.roots)}")
-            return None
-        return value
+        """A dotted path, private parts allowed (torch's symmetric qnnpack mappings)."""
+        symbol = self.checker.symbol(doc, value, key, private=True)
+        return None if symbol is None else symbol.path
 
     def torch_arguments(self, doc: Document, value: Any, key: str) -> tuple[tuple[str, bool | int | float | str], ...]:
         if not self.checker.check_type(doc, value, dict, key):

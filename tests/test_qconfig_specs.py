@@ -249,6 +249,10 @@ CASES = [
      ["spec/x86.toml: qconfigs.nn: name 'nn' of qconfig 'nn' is taken by an import (from torch import nn); expected another name"]),
     ("arguments_without_getter", replace_in(X86, 'torch_getter = "torch.ao.quantization.get_default_qconfig_mapping"\n', ""),
      ["spec/x86.toml: qconfig_mappings.x86.torch_arguments: needs torch_getter: the torch function these are the arguments of"]),
+    ("getter_outside_the_roots", replace_in(X86, 'torch_getter = "torch.ao.quantization.get_default_qconfig_mapping"',
+                                            'torch_getter = "tourch.ao.quantization.get_default_qconfig_mapping"'),
+     ["spec/x86.toml: qconfig_mappings.x86.torch_getter: 'tourch.ao.quantization.get_default_qconfig_mapping' starts from "
+      "'tourch'; expected a symbol under torch, operator (list other roots in allowed_roots)"]),
     ("unknown_mapping_key", replace_in(X86, 'global = "x86_qconfig"', 'globl = "x86_qconfig"'),
      ["spec/x86.toml: qconfig_mappings.x86.globl: unknown key; did you mean 'global'?"]),
     ("private_class", replace_in(QCONFIGS, 'class = "torch.ao.quantization.observer.PlaceholderObserver"',
