@@ -22,7 +22,7 @@ from .header import TOOL_NAME
 from .invocation import HelpFormatter, examples, invoked_as
 from .jobs import Job, UsageError, check_outputs, plan
 from .output import OutputError, tidy, write_output
-from .program import SIGNALS, StreamError, handle_signals, run
+from .program import EXIT_BAD_INPUT, EXIT_INTERNAL_ERROR, SIGNALS, StreamError, handle_signals, internal_error, run
 from .sources import BUILTIN_PREFIX
 from .text import printable
 
@@ -31,9 +31,6 @@ if TYPE_CHECKING:
 
 EXIT_OK = 0
 EXIT_DIFFERENT = 1
-EXIT_BAD_INPUT = 2
-# As black: a bug in the generator, not a verdict about the spec.
-EXIT_INTERNAL_ERROR = 123
 EXIT_INTERRUPTED = 128 + signal.SIGINT
 
 USAGE = """\
@@ -173,7 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         if signalled is not None:  # a signal, turned into another error on its way (e.g. by __set_name__)
             return _interrupted() if signalled == EXIT_INTERRUPTED else signalled
         # A bug: one line, a distinct status, never a silent success.
-        print(printable(f"error: internal error: {type(error).__name__}: {error} (please report it)"), file=sys.stderr)
+        print(printable(internal_error(error)), file=sys.stderr)
         return EXIT_INTERNAL_ERROR
     finally:
         handle_signals(previous)

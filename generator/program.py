@@ -44,8 +44,9 @@ try:
 except ImportError:  # pragma: no cover - not CPython
     import signal  # type: ignore[no-redef]
 
-EXIT_BAD_INPUT = 2  # as cli.py: also a stream that cannot be written, memory run out
+EXIT_BAD_INPUT = 2  # bad input or usage; also a stream that cannot be written, memory run out
 EXIT_BROKEN_PIPE = 128 + 13  # SIGPIPE
+# As black: a bug in the generator, not a verdict about the spec.
 EXIT_INTERNAL_ERROR = 123
 SIGNALS: tuple[int, ...] = (signal.SIGINT, signal.SIGTERM, *((signal.SIGHUP,) if hasattr(signal, "SIGHUP") else ()))
 # What ends with these statuses was not decided by what the streams did.
@@ -84,9 +85,14 @@ def _run() -> int:
         print("error: out of memory", file=sys.stderr)
         status = EXIT_BAD_INPUT
     except Exception as error:  # importing main() failed: a broken installation, or a bug
-        print(f"error: internal error: {type(error).__name__}: {error} (please report it)", file=sys.stderr)
+        print(internal_error(error), file=sys.stderr)
         status = EXIT_INTERNAL_ERROR
     return _finish(status, writers)
+
+
+def internal_error(error: BaseException) -> str:
+    """The one line a bug of ours ends with (exit 123)."""
+    return f"error: internal error: {type(error).__name__}: {error} (please report it)"
 
 
 def handle_signals(handlers: dict[int, object]) -> dict[int, object]:
