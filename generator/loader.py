@@ -105,19 +105,20 @@ class Loader:
     # -- files -----------------------------------------------------------------
 
     def read_spec(self, location: Location, chain: list[str]) -> _Spec | None:
-        doc = self.read(location, SPEC_KEYS)
+        identity = location.identity  # a stat: asked once
+        doc = self.read(location, SPEC_KEYS, identity)
         if doc is None:
             return None
         base = None
         if "extends" in doc.data:
             base_location = self.reference(doc, doc.data["extends"], "extends")
             if base_location is not None:
-                if base_location.identity in [*chain, location.identity]:
+                if base_location.identity in [*chain, identity]:
                     self.checker.problem(doc, "extends", f"{shown(doc.data['extends'])} extends this spec again (a cycle)")
                 elif len(chain) >= MAX_EXTENDS:
                     self.checker.problem(doc, "extends", f"specs extend each other more than {MAX_EXTENDS} deep")
                 else:
-                    base = self.read_spec(base_location, [*chain, location.identity])
+                    base = self.read_spec(base_location, [*chain, identity])
                     if base is not None and "backend" not in base.doc.data:
                         self.checker.problem(
                             doc,
@@ -139,24 +140,22 @@ class Loader:
                 included = self.reference(doc, include, key_path("include", index))
                 if included is None:
                     continue
-                if included.identity in self.seen:
+                included_identity = included.identity
+                if included_identity in self.seen:
                     # A file a base spec includes may be named again; nothing else may.
-                    if included.identity in own or included.identity == location.identity or not self.shared_include(included):
-                        earlier = self.seen[included.identity].removesuffix(" (include)")
+                    earlier = self.seen[included_identity]
+                    if included_identity in own or included_identity == identity or not earlier.endswith(" (include)"):
+                        earlier = earlier.removesuffix(" (include)")
                         same = "" if earlier == included.name else f" (it is the same file as {earlier})"
                         self.checker.problem(doc, key_path("include", index), f"{shown(include)} is included twice{same}")
                     continue
-                own.add(included.identity)
-                found = self.read(included, INCLUDE_KEYS)
+                own.add(included_identity)
+                found = self.read(included, INCLUDE_KEYS, included_identity)
                 if found is None:
                     self.catalog.incomplete = True
                 else:
                     spec.includes.append(found)
         return spec
-
-    def shared_include(self, location: Location) -> bool:
-        """An include a base spec already made: a spec that extends it may name it again."""
-        return self.seen.get(location.identity, "").endswith(" (include)")
 
     def reference(self, doc: Document, value: Any, key: str) -> Location | None:
         if not self.checker.check_type(doc, value, str, key):
@@ -167,8 +166,7 @@ class Loader:
             return None
         return found
 
-    def read(self, location: Location, allowed: tuple[str, ...]) -> Document | None:
-        identity = location.identity
+    def read(self, location: Location, allowed: tuple[str, ...], identity: str) -> Document | None:
         found = self.read_before.get(identity)
         if isinstance(found, Document) and found.location == location:
             doc: Document | None = found
