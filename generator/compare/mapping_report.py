@@ -11,8 +11,8 @@ from typing import Any, Sequence
 
 from ..text import count
 from .mapping_compare import MappingPair, MappingsComparison, MappingSide, contents
-from .markdown_report import FOLD_AT, inline_code, table_cell
-from .text_report import wrapped
+from .markdown_report import FOLD_AT, folded, inline_code, table_cell
+from .text_report import text_lines
 
 
 def summary_text(comparison: MappingsComparison) -> str:
@@ -63,10 +63,6 @@ def text_section(comparison: MappingsComparison) -> list[str]:
     lines += [f"  + {name} (new only): {contents(mapping)}" for name, mapping in comparison.added]
     lines += [f"  - {name} (old only): {contents(mapping)}" for name, mapping in comparison.removed]
     return lines
-
-
-def text_lines(lines: list[str]) -> str:
-    return "".join(f"{part}\n" for line in lines for part in wrapped(line))
 
 
 def mapping_only_text(old: MappingSide, new: MappingSide, comparison: MappingsComparison, notes: Sequence[str]) -> str:
@@ -121,7 +117,7 @@ def markdown_section(comparison: MappingsComparison, title: str = "#### QConfigM
         lines.append(f"- {inline_code(pair.label)}: {count(len(pair.changes), 'change')}")
         body = [f"  - {inline_code(str(change))}" for change in pair.changes]
         if len(body) > FOLD_AT:
-            body = ["", f"  <details><summary>{count(len(pair.changes), 'change')}</summary>", "", *body, "", "  </details>"]
+            body = folded(body, count(len(pair.changes), "change"), "  ")
         lines.extend(body)
     lines += [f"- {inline_code(name)}: added ({contents(mapping)})" for name, mapping in comparison.added]
     lines += [f"- {inline_code(name)}: removed ({contents(mapping)})" for name, mapping in comparison.removed]

@@ -29,10 +29,16 @@ def table_cell(text: str) -> str:
     return inline_code(text.replace("|", "\\|"))
 
 
+def folded(body: list[str], summary: str, indent: str = "") -> list[str]:
+    """``body`` in a ``<details>`` block that shows ``summary``; ``indent``: inside a
+    list item."""
+    return ["", f"{indent}<details><summary>{summary}</summary>", "", *body, "", f"{indent}</details>"]
+
+
 def _patterns(labels: Sequence[str]) -> list[str]:
     """Every pattern, folded away (a PR comment can hold them all), as lines of a list item."""
     listed = ", ".join(inline_code(label) for label in labels)
-    return ["", f"  <details><summary>{count(len(labels), 'pattern')}</summary>", "", f"  {listed}", "", "  </details>"]
+    return folded([f"  {listed}"], count(len(labels), "pattern"), "  ")
 
 
 def _side_row(role: str, description: ConfigDescription) -> str:
@@ -58,12 +64,9 @@ def markdown_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         lines.append("")
     lines += [f"**Summary:** {summary_text(comparison)}"]
 
-    def section(title: str, number: int, body: list[str], folded: str) -> None:
+    def section(title: str, number: int, body: list[str], summary: str) -> None:
         lines.extend(["", f"#### {title} ({number})", ""])
-        if len(body) > FOLD_AT:
-            lines.extend([f"<details><summary>{folded}</summary>", "", *body, "", "</details>"])
-        else:
-            lines.extend(body)
+        lines.extend(folded(body, summary)[1:] if len(body) > FOLD_AT else body)
 
     def item(body: list[str], head: str, fields: list[tuple[str, list[str]]]) -> None:
         body.append(f"- {head}")

@@ -175,6 +175,11 @@ def text_report(comparison: Comparison, notes: Sequence[str] = ()) -> str:
         for missing in comparison.missing:
             lines.append(f"  {missing.side}: {missing.symbol}")
     lines.extend(["", f"summary: {summary_text(comparison)}"])
+    return text_lines(lines)
+
+
+def text_lines(lines: list[str]) -> str:
+    """Report lines as text: each wrapped at WIDTH columns."""
     return "".join(f"{part}\n" for line in lines for part in wrapped(line))
 
 
