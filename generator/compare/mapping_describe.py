@@ -30,7 +30,7 @@ from .mapping_description import (
 )
 from .public_names import PublicNames
 
-_SECTIONS = {
+SECTION_ATTRIBUTES = {
     "object_type_qconfigs": "object_types",
     "module_name_regex_qconfigs": "module_name_regexes",
     "module_name_qconfigs": "module_names",
@@ -43,7 +43,7 @@ def describe_qconfig_mapping(mapping: Any, names: PublicNames | None = None) -> 
     describe = _Describer(names)
     attributes = dict(vars(mapping))
     sections: dict[str, tuple[tuple[Any, Any], ...]] = {}
-    for attribute, section in _SECTIONS.items():
+    for attribute, section in SECTION_ATTRIBUTES.items():
         entries = attributes.pop(attribute, OrderedDict())
         if section == "module_name_object_type_orders":
             sections[section] = tuple(
@@ -75,8 +75,7 @@ class _Describer:
         return Method(object_type) if isinstance(object_type, str) else self.value(object_type)
 
     def qconfig(self, qconfig: Any) -> Any:
-        fields = getattr(type(qconfig), "_fields", None)
-        if isinstance(qconfig, tuple) and fields == ("activation", "weight"):
+        if _is_qconfig(qconfig):
             return QConfigValue(_type_path(type(qconfig)), self.value(qconfig.activation), self.value(qconfig.weight))
         return self.value(qconfig)
 
@@ -89,7 +88,7 @@ class _Describer:
             return TorchName("qscheme", str(value).removeprefix("torch."))
         if isinstance(value, _PartialWrapper):
             return self.constructor(value.p, value.callable_args)
-        if isinstance(value, tuple) and type(getattr(type(value), "_fields", None)) is tuple and type(value)._fields == ("activation", "weight"):
+        if _is_qconfig(value):
             return self.qconfig(value)
         if isinstance(value, (list, tuple)) and type(value) in (list, tuple):
             return Items(type(value).__name__, tuple(self.value(item) for item in value))
@@ -109,6 +108,13 @@ class _Describer:
             keywords=tuple(sorted((name, self.value(item)) for name, item in partial.keywords.items())),
             callable_args=tuple(sorted((name, self.value(item)) for name, item in callable_args.items())),
         )
+
+
+def _is_qconfig(value: Any) -> bool:
+    """A QConfig, or another namedtuple of its two fields (QConfigDynamic); asked of
+    the class's own tuple of fields, whatever the user's class defines as _fields."""
+    fields = getattr(type(value), "_fields", None)
+    return isinstance(value, tuple) and type(fields) is tuple and fields == ("activation", "weight")
 
 
 def _type_path(kind: type) -> str:

@@ -21,7 +21,7 @@ from torch.ao.quantization import QConfigMapping
 
 from ..text import call_text
 from ..user_code import doing, running_user_code
-from .mapping_describe import describe_qconfig_mapping
+from .mapping_describe import SECTION_ATTRIBUTES, describe_qconfig_mapping
 from .mapping_description import to_json
 from .public_names import PublicNames
 
@@ -91,11 +91,11 @@ def _build_constructors(mapping: Any, where: str, built: set[int]) -> None:
 
 
 def _qconfigs(mapping: Any) -> list[tuple[str, Any]]:
+    """Each qconfig the mapping sets, named by its entry."""
     found = [("global", mapping.global_qconfig)]
-    found += [(f"object_types[{_object_type(key)}]", qconfig) for key, qconfig in mapping.object_type_qconfigs.items()]
-    found += [(f"module_name_regexes[{key!r}]", qconfig) for key, qconfig in mapping.module_name_regex_qconfigs.items()]
-    found += [(f"module_names[{key!r}]", qconfig) for key, qconfig in mapping.module_name_qconfigs.items()]
-    found += [(f"module_name_object_type_orders[{key!r}]", qconfig) for key, qconfig in mapping.module_name_object_type_order_qconfigs.items()]
+    for attribute, section in SECTION_ATTRIBUTES.items():
+        entries = getattr(mapping, attribute, {}).items()
+        found += [(f"{section}[{_object_type(key) if section == 'object_types' else repr(key)}]", qconfig) for key, qconfig in entries]
     return [(key, qconfig) for key, qconfig in found if qconfig is not None]
 
 
