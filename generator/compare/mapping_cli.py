@@ -23,13 +23,11 @@ def mapping_side(data: Any) -> MappingSide:
     """A side as tasks.diff answers it (mapping_sides.side_answer), checked."""
     if not isinstance(data, dict) or not isinstance(data.get("source"), str) or not isinstance(data.get("kind"), str):
         raise CodecError("a side: expected an object with a source and a kind")
-    single = data.get("single")
-    if not isinstance(single, bool):
-        raise CodecError("a side: expected single to be a bool")
     holds = None if data.get("holds") is None else decode_named(data["holds"])
-    if single and (holds is None or len(holds) != 1):
+    side = MappingSide(data["source"], data["kind"], holds)
+    if side.single and len(holds or ()) != 1:
         raise CodecError("a side returning a QConfigMapping: expected exactly one mapping")
-    return MappingSide(data["source"], data["kind"], holds, single)
+    return side
 
 
 def mapping_report(form: str, old: MappingSide, new: MappingSide, comparison: MappingsComparison, notes: Sequence[str]) -> str:

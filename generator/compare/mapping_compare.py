@@ -37,7 +37,11 @@ class MappingSide:
     source: str
     kind: str
     holds: tuple[tuple[str, MappingDescription], ...] | None  # None: a BackendConfig function
-    single: bool  # a MODULE:FUNCTION returning a QConfigMapping
+
+    @property
+    def single(self) -> bool:
+        """A MODULE:FUNCTION returning a QConfigMapping: the one mapping it holds."""
+        return self.kind == "function" and self.holds is not None
 
 
 @dataclass(frozen=True)

@@ -125,10 +125,8 @@ def side_answer(side: Any, names: PublicNames) -> dict[str, Any]:
     """What the parent needs of a loaded side (sides.Side) to pair its mappings
     (Note [Pairing the mappings of two sides] in mapping_compare.py): ``holds`` is
     None for a BackendConfig function, which holds no mappings."""
-    function = side.kind == "function"
-    single = function and side.config is None
-    holds = None if function and not single else describe_mappings(side.mappings, names, side.source)
-    return {"source": side.source, "kind": side.kind, "single": single, "holds": holds}
+    holds = None if side.kind == "function" and side.config is not None else describe_mappings(side.mappings, names, side.source)
+    return {"source": side.source, "kind": side.kind, "holds": holds}
 
 
 def torch_mapping(path: str, arguments: dict[str, Any]) -> Any:

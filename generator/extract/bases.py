@@ -151,7 +151,7 @@ def builtin_specs() -> list[str]:
     return [name for name in builtin_names() if "/" not in name.removeprefix(BUILTIN_PREFIX)]
 
 
-def kept_prefix(patterns: list[LivePattern], base: Base, start: int = 0) -> int:
+def kept_prefix(patterns: list[LivePattern], base: Base) -> int:
     """How many patterns, from the first, are the base's in the base's order (each a
     later one of the base's than the one before): they are the base's patterns the
     extending spec keeps; every other pattern comes after them."""
