@@ -36,10 +36,13 @@ class GroupRun:
 
     variant: Variant
     start: int
-    count: int
     configs: tuple[DTypeConfig, ...]  # the base dtype configs, unnamed values
     sources: tuple[Any, ...]  # the live DTypeConfig each came from, or None when derived
     matched: tuple[int, ...]
+
+    @property
+    def count(self) -> int:
+        return len(self.matched)  # one live pattern per matched pattern of the variant
 
     @property
     def selection(self) -> dict[str, list[Any]]:
@@ -125,7 +128,7 @@ def _with_dtype_configs(variant: Variant, start: int, run: list[LivePattern], ma
                 live if value_of(config) == value_of(original) else None
                 for config, original, live in zip(configs, first.dtype_configs, first.live_dtype_configs, strict=True)
             )
-            return GroupRun(variant, start, len(run), configs, sources, matched)
+            return GroupRun(variant, start, configs, sources, matched)
     return None
 
 
