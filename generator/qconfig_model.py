@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from .model import MethodName, Origin, Symbol
+from .model import Origin, PatternAtom, Symbol
 
 # Keyword arguments whose values are not plain numbers, booleans or strings, by the
 # name torch gives them in every observer and fake quantize: the spec writes their
@@ -94,7 +94,8 @@ class QConfigDef:
 
 # The qconfig an entry sets: a QConfig, or None (the op or module stays float).
 QConfigRef = Union[QConfigDef, None]
-ObjectType = Union[Symbol, MethodName]
+# An object type is what a pattern's atom is: a symbol, or a tensor method by name.
+ObjectType = PatternAtom
 
 
 @dataclass(frozen=True)
