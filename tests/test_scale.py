@@ -10,6 +10,7 @@ the same cores cannot inflate."""
 from __future__ import annotations
 
 import gc
+import statistics
 import time
 from pathlib import Path
 
@@ -28,7 +29,12 @@ torch_version = "2.13.0"
 GROUP = '[op_groups.g]\nsections = [{ patterns = [{ pattern = "torch.nn.Linear" }] }]\n'
 # Seconds the larger size of each shape may take: a few, with room for a loaded machine.
 BOUND = 8.0
-MAX_RATIO = 3.0
+# The large size is 4 times the small one (n / 2 and 2n): linear cost is about 4x
+# (4.2x to 5.4x measured, fixed costs included), quadratic 16x. A ratio of sizes this
+# wide keeps a busy machine's noise (+-40% seen on 2 cores under the suite) well
+# clear of the bound; sizes only twice apart (linear 2x, quadratic 4x) did not.
+MAX_RATIO = 8.0
+ROUNDS = 3
 
 
 def includes(directory: Path, n: int) -> int:
@@ -116,31 +122,31 @@ SHAPES = [(includes, 1000), (invalid_dtype_configs, 10_000), (valid_dtype_config
 
 @pytest.mark.parametrize("shape, n", SHAPES, ids=[shape.__name__ for shape, _ in SHAPES])
 def test_loading_is_linear_in_the_size_of_the_spec(shape, n, tmp_path, measurements):
-    sizes = {"small": n, "large": 2 * n}
+    sizes = {"small": n // 2, "large": 2 * n}
     problems = {}
     for name, size in sizes.items():
         (tmp_path / name).mkdir()
         problems[name] = shape(tmp_path / name, size)
     wall = {"small": float("inf"), "large": float("inf")}
     cpu = dict(wall)
-    # Interleaved, the best of each. Two rounds, and two more only when the first
-    # ones look worse than linear. The test session's own objects (torch's, when
-    # other tests ran first) are set aside, so that the collector's passes over them
-    # are not counted as the loader's cost.
+    ratios = []
+    # Interleaved rounds; the ratio of each round (its two loads ran under the same
+    # load on the machine), and their median: one slow or fast run moves nothing. The
+    # test session's own objects (torch's, when other tests ran first) are set aside,
+    # so that the collector's passes over them are not counted as the loader's cost.
     gc.collect()
     gc.freeze()
     try:
-        for round_ in range(4):
-            for name in sizes:
-                found = load_time(tmp_path / name, problems[name])
-                wall[name], cpu[name] = min(wall[name], found[0]), min(cpu[name], found[1])
-            if round_ >= 1 and cpu["large"] / max(cpu["small"], 0.05) < MAX_RATIO:
-                break
+        for _ in range(ROUNDS):
+            found = {name: load_time(tmp_path / name, problems[name]) for name in sizes}
+            for name, (seconds, cpu_seconds) in found.items():
+                wall[name], cpu[name] = min(wall[name], seconds), min(cpu[name], cpu_seconds)
+            ratios.append(found["large"][1] / max(found["small"][1], 0.05))
     finally:
         gc.unfreeze()
-    ratio = cpu["large"] / max(cpu["small"], 0.05)
-    measurements[f"load {shape.__name__} {n} / {2 * n}"] = (
-        f"{wall['small']:.2f} s / {wall['large']:.2f} s (CPU {cpu['small']:.2f} s / {cpu['large']:.2f} s, x{ratio:.1f})"
+    ratio = statistics.median(ratios)
+    measurements[f"load {shape.__name__} {n // 2} / {2 * n}"] = (
+        f"{wall['small']:.2f} s / {wall['large']:.2f} s (CPU {cpu['small']:.2f} s / {cpu['large']:.2f} s, median x{ratio:.1f})"
     )
     assert wall["large"] < BOUND, f"{shape.__name__}: {2 * n} took {wall['large']:.1f} s"
-    assert ratio < MAX_RATIO, f"{shape.__name__}: {n} took {cpu['small']:.2f} s of CPU, {2 * n} took {cpu['large']:.2f} s"
+    assert ratio < MAX_RATIO, f"{shape.__name__}: {2 * n} vs {n // 2} took x{ratio:.1f} the CPU time (rounds: {ratios})"
